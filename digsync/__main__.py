@@ -1,0 +1,3 @@
+from digsync.cli import main
+
+raise SystemExit(main())

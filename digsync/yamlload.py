@@ -1,0 +1,184 @@
+"""Load YAML text into plain data plus the position of every key and value.
+
+The parser only builds nodes; typing of plain scalars is ours, so each caller picks
+the rules it needs (YAML 1.2 core for config.yaml, Digdag's rules for .dig files).
+Duplicate keys are collected, never silently merged.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
+from typing import Any
+
+from digsync.errors import Mark, YamlSyntaxError
+
+PathKey = tuple[Hashable, ...]
+Resolver = Callable[[str], object]
+
+_STR = "tag:yaml.org,2002:str"
+_STANDARD = "tag:yaml.org,2002:"
+
+
+@dataclass(frozen=True)
+class Tagged:
+    """A scalar with an application tag such as ``!include``."""
+
+    tag: str
+    value: str
+
+
+@dataclass
+class Loaded:
+    """Plain data with value and key positions keyed by their path from the root."""
+
+    data: Any
+    marks: dict[PathKey, Mark] = field(default_factory=dict)
+    key_marks: dict[PathKey, Mark] = field(default_factory=dict)
+    duplicates: list[tuple[Mark, PathKey]] = field(default_factory=list)
+
+    def mark(self, path: PathKey) -> Mark | None:
+        """Position of the value at path, else of the nearest parent that has one."""
+        while True:
+            if path in self.marks:
+                return self.marks[path]
+            if not path:
+                return None
+            path = path[:-1]
+
+
+_NULL = re.compile(r"^(?:~|null|Null|NULL|)$")
+_BOOL = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
+_INT10 = re.compile(r"^[-+]?[0-9]+$")
+_INT8 = re.compile(r"^0o[0-7]+$")
+_INT16 = re.compile(r"^0x[0-9a-fA-F]+$")
+_FLOAT = re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$")
+_INF = re.compile(r"^([-+]?)(?:\.inf|\.Inf|\.INF)$")
+_NAN = re.compile(r"^(?:\.nan|\.NaN|\.NAN)$")
+
+
+def resolve_core(text: str) -> object:
+    """Type a plain scalar by the YAML 1.2 core schema: ``10:00:00`` stays a string."""
+    if _NULL.match(text):
+        return None
+    if text in _BOOL:
+        return _BOOL[text]
+    if _INT10.match(text):
+        return int(text)
+    if _INT8.match(text):
+        return int(text[2:], 8)
+    if _INT16.match(text):
+        return int(text[2:], 16)
+    if _FLOAT.match(text):
+        return float(text)
+    inf = _INF.match(text)
+    if inf:
+        return float(f"{inf.group(1)}inf")
+    if _NAN.match(text):
+        return float("nan")
+    return text
+
+
+def compose(text: str, path: str) -> Any:
+    """Parse text into a node tree; a syntax error names file, line and column.
+
+    libyaml builds the nodes (fast, with marks); the tags it guesses by YAML 1.1 are
+    ignored for plain scalars, which the caller's resolver types instead.
+    """
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        return yaml.compose(text, Loader=loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        message = " ".join(p for p in (exc.context, exc.problem) if p) or str(exc)
+        raise YamlSyntaxError(Mark(path, line, col), f"invalid YAML: {message}") from None
+    except yaml.YAMLError as exc:
+        raise YamlSyntaxError(Mark(path, 1, 1), f"invalid YAML: {exc}") from None
+
+
+def load(text: str, path: str, resolve: Resolver = resolve_core) -> Loaded:
+    """Compose and construct ``text``; an empty document loads as None."""
+    node = compose(text, path)
+    loaded = Loaded(data=None)
+    if node is not None:
+        loaded.data = _Builder(path, resolve, loaded).build(node, ())
+    return loaded
+
+
+def _mark(path: str, node: Any) -> Mark:
+    return Mark(path, node.start_mark.line + 1, node.start_mark.column + 1)
+
+
+class _Builder:
+    def __init__(self, path: str, resolve: Resolver, out: Loaded) -> None:
+        self.path = path
+        self.resolve = resolve
+        self.out = out
+
+    def build(self, node: Any, at: PathKey) -> Any:
+        self.out.marks[at] = _mark(self.path, node)
+        kind = node.id
+        if kind == "scalar":
+            return self.scalar(node)
+        if kind == "sequence":
+            return [self.build(item, (*at, i)) for i, item in enumerate(node.value)]
+        result: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            key = self.key(key_node)
+            here = (*at, key)
+            if key in result:
+                self.out.duplicates.append((_mark(self.path, key_node), here))
+            self.out.key_marks[here] = _mark(self.path, key_node)
+            result[key] = self.build(value_node, here)
+        return result
+
+    def key(self, node: Any) -> Hashable:
+        if node.id != "scalar":
+            raise YamlSyntaxError(_mark(self.path, node), "a mapping key must be a plain value")
+        value = self.scalar(node)
+        if isinstance(value, list | dict):  # pragma: no cover - scalars only
+            raise YamlSyntaxError(_mark(self.path, node), "a mapping key must be a plain value")
+        return value  # type: ignore[no-any-return]
+
+    def scalar(self, node: Any) -> object:
+        tag: str = node.tag or _STR
+        text: str = node.value
+        if not tag.startswith(_STANDARD):
+            return Tagged(tag, text)
+        if node.style:
+            return text if tag == _STR else _explicit(tag, text)
+        if tag == _STR and _looks_typed(text):
+            return text  # an explicit !!str: libyaml would have typed this plain scalar
+        return self.resolve(text)
+
+
+_YAML11_TYPED = re.compile(
+    r"^(?:~|null|Null|NULL|yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON"
+    r"|off|Off|OFF|[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?(?:[eE][-+][0-9]+)?|[-+]?\.[0-9_]+(?:[eE][-+][0-9]+)?"
+    r"|0x[0-9a-fA-F_]+|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+)
+
+
+def _looks_typed(text: str) -> bool:
+    """Whether libyaml's YAML 1.1 resolver types this plain scalar as non-string."""
+    return bool(_YAML11_TYPED.match(text))
+
+
+def _explicit(tag: str, text: str) -> object:
+    """Honour an explicit standard tag such as ``!!str 10``."""
+    name = tag[len(_STANDARD) :]
+    if name == "str":
+        return text
+    if name == "int":
+        return int(text.replace("_", ""), 0)
+    if name == "float":
+        return float(text)
+    if name == "bool":
+        return text.lower() in {"true", "yes", "on", "y"}
+    if name == "null":
+        return None
+    return text
