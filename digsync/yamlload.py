@@ -142,7 +142,7 @@ class _Builder:
         value = self.scalar(node)
         if isinstance(value, list | dict):  # pragma: no cover - scalars only
             raise YamlSyntaxError(_mark(self.path, node), "a mapping key must be a plain value")
-        return value  # type: ignore[no-any-return]
+        return value
 
     def scalar(self, node: Any) -> object:
         tag: str = node.tag or _STR

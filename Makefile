@@ -1,0 +1,36 @@
+# Two entry points for a fresh clone: `make run` and `make test`. Each sets itself up.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: setup run test lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[dev]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+# The main job on the bundled example: no account, no credentials, local files only.
+run: setup
+	$(BIN)/digsync validate --config examples/config.yaml
+	$(BIN)/digsync generate --config examples/config.yaml --project-dir workflows
+	$(BIN)/digsync lint --profile td workflows/semantic_layer_sync/semantic_layer_sync.dig
+	$(BIN)/digsync schedule --config examples/config.yaml
+
+test: setup
+	$(BIN)/ruff check digsync tests benchmarks
+	$(BIN)/ruff format --check digsync tests benchmarks
+	$(BIN)/mypy
+	$(BIN)/pytest
+
+bench: setup
+	$(BIN)/python benchmarks/bench_render.py
+	$(BIN)/python benchmarks/bench_generate_many.py
+	$(BIN)/python benchmarks/bench_startup.py
+	$(BIN)/python benchmarks/bench_lint_corpus.py
+
+clean:
+	rm -rf $(VENV) build dist workflows *.egg-info

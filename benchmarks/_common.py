@@ -1,0 +1,39 @@
+"""Helpers shared by the benchmark scripts (they print figures; nothing is asserted)."""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "examples" / "config.yaml"
+BIN = Path(sys.executable).parent
+
+
+def time_calls(fn: Callable[[], object], repeat: int) -> float:
+    """Median seconds per call over repeat calls (after one warm-up)."""
+    fn()
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
+
+
+def time_command(
+    argv: Sequence[str], repeat: int, cwd: Path | None = None, check: bool = True
+) -> float:
+    """Median wall seconds of a whole process, interpreter start included."""
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        subprocess.run(
+            argv, check=check, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)

@@ -1,0 +1,240 @@
+"""The digsync command: parse options, call one library function, print, exit.
+
+Exit codes: 0 ok, 1 findings or differences, 2 usage or config error, 3 a bug.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from digsync import __version__
+from digsync.errors import ConfigError, DigsyncError, UsageError
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _add_config(p: argparse.ArgumentParser, many: bool = False) -> None:
+    if many:
+        p.add_argument(
+            "--config",
+            action="append",
+            metavar="FILE",
+            help="config file; repeat for several projects (default: config.yaml)",
+        )
+    else:
+        p.add_argument(
+            "--config",
+            default="config.yaml",
+            metavar="FILE",
+            help="config file (default: config.yaml)",
+        )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="digsync",
+        description="Keep a Treasure Data Workflow (Digdag) project in step with config.yaml.",
+    )
+    parser.add_argument("--version", action="version", version=f"digsync {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("init", help="write a commented example config.yaml")
+    p.add_argument("--config", default="config.yaml", metavar="FILE", help="where to write it")
+    p.add_argument("--force", action="store_true", help="overwrite an existing file")
+    p.set_defaults(func=cmd_init)
+
+    p = sub.add_parser("validate", help="check config.yaml and report every problem")
+    _add_config(p, many=True)
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("generate", help="render the workflow project from config.yaml")
+    _add_config(p, many=True)
+    p.add_argument(
+        "--output",
+        metavar="FILE.dig",
+        help="write the .dig here, its query files beside it (default: <workflow.name>.dig)",
+    )
+    p.add_argument("--project-dir", metavar="DIR", help="write each project into DIR/<project>/")
+    p.add_argument("--project", metavar="NAME", help="override workflow.project")
+    p.add_argument(
+        "--check",
+        action="store_true",
+        help="write nothing; exit 1 when files on disk differ from a fresh render",
+    )
+    p.add_argument("--push", action="store_true", help="push after generating")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_generate)
+
+    p = sub.add_parser("lint", help="check .dig files and project folders as Digdag does")
+    p.add_argument("paths", nargs="+", metavar="PATH", help=".dig files or project folders")
+    p.add_argument(
+        "--profile",
+        choices=("td", "digdag"),
+        default="td",
+        help="td: Treasure Data Workflow rules (default); digdag: open-source Digdag",
+    )
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_lint)
+
+    p = sub.add_parser("schedule", help="describe the schedule and list the next runs")
+    src = p.add_mutually_exclusive_group()
+    src.add_argument("--config", metavar="FILE", help="config file (default: config.yaml)")
+    src.add_argument("--dig", metavar="FILE.dig", help="read the schedule from a .dig file")
+    p.add_argument(
+        "--from",
+        dest="from_",
+        metavar="ISO",
+        help="first possible run time, ISO-8601 (default: now)",
+    )
+    p.add_argument("--next", type=int, default=5, metavar="N", help="how many runs (default 5)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_schedule)
+
+    p = sub.add_parser("schema", help="print the JSON Schema of config.yaml")
+    p.add_argument("--output", metavar="FILE", help="write it to FILE instead")
+    p.set_defaults(func=cmd_schema)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        code: int = args.func(args)
+        return code
+    except ConfigError as exc:
+        _print_problems(exc.problems)
+        return 2
+    except DigsyncError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception:
+        import traceback
+
+        traceback.print_exc()
+        print("digsync hit a bug; please report it with the traceback above.", file=sys.stderr)
+        return 3
+
+
+def _print_problems(problems: Sequence[Any]) -> None:
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    errors = sum(1 for p in problems if p.severity == "error")
+    if errors:
+        print(f"{errors} error(s)", file=sys.stderr)
+
+
+def _configs(args: argparse.Namespace) -> list[str]:
+    return list(args.config or ["config.yaml"])
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from digsync.commands import init_config
+
+    for path in init_config(Path(args.config), force=args.force):
+        print(f"wrote {path}")
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from digsync.commands import validate_configs
+
+    report = validate_configs(_configs(args))
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        for entry in report["configs"]:
+            for problem in entry["problems"]:
+                print(problem["text"], file=sys.stderr)
+            state = "ok" if entry["valid"] else f"{entry['errors']} error(s)"
+            print(f"{entry['path']}: {state}")
+    return 0 if report["valid"] else 2
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from digsync.commands import generate
+
+    if args.push:
+        raise UsageError(
+            "--push needs a push target, which this version of digsync "
+            "does not have yet; run generate without --push"
+        )
+    result = generate(
+        _configs(args),
+        output=args.output,
+        project_dir=args.project_dir,
+        project=args.project,
+        check=args.check,
+    )
+    if args.json:
+        print(json.dumps(result.to_json(), indent=2))
+    else:
+        for warning in result.warnings:
+            print(warning, file=sys.stderr)
+        for action in result.actions:
+            print(f"{action.action:>9}  {action.path}")
+            if action.diff:
+                sys.stdout.write(action.diff)
+    if args.check and result.changed:
+        print("generated files are out of date: run digsync generate", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_lint(args: argparse.Namespace) -> int:
+    from digsync.lint import findings_to_json, lint_paths
+
+    for raw in args.paths:
+        if not Path(raw).exists():
+            raise UsageError(f"{raw}: no such file or folder")
+    findings = lint_paths(args.paths, profile=args.profile)
+    if args.json:
+        print(json.dumps(findings_to_json(findings), indent=2))
+    else:
+        for f in findings:
+            print(f"{f.path}:{f.line}:{f.column}: {f.severity} {f.code} {f.message}")
+        errors = sum(1 for f in findings if f.severity == "error")
+        print(f"{len(findings)} finding(s), {errors} error(s)", file=sys.stderr)
+    return 1 if any(f.severity == "error" for f in findings) else 0
+
+
+def cmd_schedule(args: argparse.Namespace) -> int:
+    from digsync.commands import schedule_preview
+
+    preview = schedule_preview(config=args.config, dig=args.dig, start=args.from_, count=args.next)
+    for warning in preview.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(preview.data, indent=2))
+        return 0
+    print(preview.data["description"])
+    for run in preview.data["next_runs"]:
+        print(f"  {run['run_time']}   (session {run['session_time']})")
+    return 0
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from digsync.configschema import json_schema
+
+    text = json.dumps(json_schema(), indent=2) + "\n"
+    if args.output:
+        from digsync.writer import atomic_write
+
+        atomic_write(Path(args.output), text.encode("utf-8"))
+        print(f"wrote {args.output}")
+    else:
+        sys.stdout.write(text)
+    return 0

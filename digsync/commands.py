@@ -1,0 +1,229 @@
+"""The library calls behind the CLI commands (one function per command)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from digsync.config import Config, load_config
+from digsync.errors import ConfigError, DigsyncError, Problem, UsageError
+from digsync.writer import FileAction
+
+
+def init_config(path: Path, force: bool = False) -> list[Path]:
+    """Write the commented example config and the JSON Schema its first line points at."""
+    import json
+    from importlib import resources
+
+    from digsync.configschema import json_schema
+    from digsync.writer import atomic_write
+
+    if path.exists() and not force:
+        raise UsageError(f"{path} already exists; use --force to overwrite it")
+    template = resources.files("digsync").joinpath("templates/config.yaml").read_bytes()
+    schema_path = path.parent / "digsync.schema.json"
+    atomic_write(path, template)
+    atomic_write(schema_path, (json.dumps(json_schema(), indent=2) + "\n").encode("utf-8"))
+    return [path, schema_path]
+
+
+def _problem_json(p: Problem) -> dict[str, Any]:
+    return {
+        "path": p.mark.path if p.mark else None,
+        "line": p.mark.line if p.mark else None,
+        "column": p.mark.column if p.mark else None,
+        "key": p.key_path,
+        "severity": p.severity,
+        "message": p.message,
+        "hint": p.hint,
+        "text": str(p),
+    }
+
+
+def validate_configs(paths: list[str]) -> dict[str, Any]:
+    """Check each config; every problem of every file, as data."""
+    entries = []
+    for path in paths:
+        try:
+            problems = list(load_config(path).warnings)
+        except ConfigError as exc:
+            problems = exc.problems
+        errors = sum(1 for p in problems if p.severity == "error")
+        entries.append(
+            {
+                "path": path,
+                "valid": errors == 0,
+                "errors": errors,
+                "problems": [_problem_json(p) for p in problems],
+            }
+        )
+    return {"valid": all(e["valid"] for e in entries), "configs": entries}
+
+
+@dataclass
+class GenerateResult:
+    actions: list[FileAction] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return any(a.action != "identical" for a in self.actions)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "changed": self.changed,
+            "files": [{"path": str(a.path), "action": a.action} for a in self.actions],
+            "warnings": self.warnings,
+        }
+
+
+def _load_all(paths: list[str]) -> list[Config]:
+    configs, problems = [], []
+    for path in paths:
+        try:
+            configs.append(load_config(path))
+        except ConfigError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise ConfigError(problems)
+    return configs
+
+
+def generate(
+    paths: list[str],
+    output: str | None = None,
+    project_dir: str | None = None,
+    project: str | None = None,
+    check: bool = False,
+) -> GenerateResult:
+    """Render every config and write (or, with check, compare) its files."""
+    from dataclasses import replace
+
+    from digsync.render import render_project
+    from digsync.writer import sync_files
+
+    if len(paths) > 1 and (output or project):
+        raise UsageError("--output and --project take one --config; use --project-dir for several")
+    if len(paths) > 1 and not project_dir:
+        raise UsageError("several configs need --project-dir DIR (each goes to DIR/<project>/)")
+    configs = _load_all(paths)
+    if project:
+        from digsync.config import check_project_name
+
+        check_project_name(project)
+        configs = [replace(configs[0], project=project)]
+    _refuse_duplicate_projects(configs)
+    result = GenerateResult()
+    for config in configs:
+        result.warnings.extend(str(w) for w in config.warnings)
+        if config.source:
+            result.actions.append(_schedule_only(config, check))
+            continue
+        rendered = render_project(config, config.path)
+        if project_dir:
+            root = Path(project_dir) / config.project
+            files = rendered.files
+        else:
+            dig = Path(output or f"{config.workflow_name}.dig")
+            root = dig.parent
+            files = {
+                (dig.name if rel.endswith(".dig") and "/" not in rel else rel): data
+                for rel, data in rendered.files.items()
+            }
+        result.actions.extend(sync_files(root, files, check=check))
+    return result
+
+
+def _refuse_duplicate_projects(configs: list[Config]) -> None:
+    seen: dict[str, str] = {}
+    for config in configs:
+        if config.project in seen:
+            raise UsageError(
+                f"{config.path} and {seen[config.project]} both render project "
+                f"'{config.project}'; give each a distinct workflow.project"
+            )
+        seen[config.project] = config.path
+
+
+def _schedule_only(config: Config, check: bool) -> FileAction:
+    from digsync.schedonly import rewrite_schedule
+    from digsync.writer import sync_files
+
+    assert config.source is not None
+    target = Path(config.path).parent / config.source
+    try:
+        text = target.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(
+            f"{config.path}: workflow.source {config.source}: {exc.strerror}"
+        ) from None
+    new = rewrite_schedule(text, str(target), config)
+    return sync_files(target.parent, {target.name: new.encode("utf-8")}, check=check)[0]
+
+
+@dataclass
+class Preview:
+    data: dict[str, Any]
+    warnings: list[str]
+
+
+def parse_instant(text: str | None, tz: dt.tzinfo) -> dt.datetime:
+    """ISO-8601 instant; a time without offset is read in the workflow's time zone."""
+    if text is None:
+        return dt.datetime.now(dt.UTC)
+    try:
+        value = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise UsageError(
+            f"--from: expected an ISO-8601 time such as 2026-03-08T00:00:00Z; got {text!r}"
+        ) from None
+    return value if value.tzinfo else value.replace(tzinfo=tz)
+
+
+def schedule_preview(
+    config: str | None = None, dig: str | None = None, start: str | None = None, count: int = 5
+) -> Preview:
+    """Description and next runs of the schedule in a config or a .dig file."""
+    from digsync.schedule import (
+        dst_warnings,
+        next_runs,
+        parse_schedule,
+        parse_timezone,
+        schedule_to_json,
+    )
+
+    if count < 0 or count > 10_000:
+        raise UsageError("--next: expected a number from 0 to 10000")
+    block, tz_name = _schedule_source(config, dig)
+    tz = parse_timezone(tz_name)
+    begin = parse_instant(start, tz)
+    if block is None:
+        return Preview(
+            {"description": "manual runs only (no schedule)", "timezone": tz_name, "next_runs": []},
+            [],
+        )
+    schedule = parse_schedule(block, tz_name)
+    runs = next_runs(schedule, begin, count)
+    return Preview(schedule_to_json(schedule, runs), dst_warnings(schedule, begin))
+
+
+def _schedule_source(config: str | None, dig: str | None) -> tuple[dict[str, Any] | None, str]:
+    if dig is None:
+        settings = load_config(config or "config.yaml").schedule
+        return settings.directive, settings.timezone
+    from digsync.digfile import load_dig
+
+    try:
+        text = Path(dig).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"{dig}: {exc.strerror}") from None
+    data = load_dig(text, dig, Path(dig).parent).data
+    if not isinstance(data, dict):
+        raise DigsyncError(f"{dig}: not a workflow (the top level is not a mapping)")
+    tz = data.get("timezone", "UTC")
+    block = data.get("schedule")
+    if block is not None and not isinstance(block, dict):
+        raise DigsyncError(f"{dig}: schedule: expected a mapping")
+    return block, str(tz)

@@ -1,0 +1,421 @@
+"""Load and check config.yaml; the only module that reads it.
+
+Every problem is collected with file:line:col, key path, expected/found and a hint,
+then raised together as one ConfigError. Warnings ride along on the Config.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from digsync.configschema import DEFAULT_IMAGE, SECTIONS
+from digsync.errors import ConfigError, Problem, ScheduleError, UsageError
+from digsync.spec import Validator, describe_value, suggest
+from digsync.yamlload import Loaded, PathKey, load
+
+SCHEDULE_PATH: PathKey = ("sync", "schedule")
+
+_DAYS = ("Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat")
+_DAY_NAMES = {
+    **{d.lower(): d for d in _DAYS},
+    **{
+        full: short
+        for full, short in zip(
+            ("sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"),
+            _DAYS,
+            strict=True,
+        )
+    },
+}
+_TIME = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
+
+
+@dataclass(frozen=True)
+class Channel:
+    """A notification channel. ``secret_key`` names the project secret with the webhook."""
+
+    type: str
+    secret_key: str | None = None
+    webhook_url: str | None = field(default=None, repr=False)
+    recipients: tuple[str, ...] = ()
+    sender: str | None = None
+    smtp_port: int = 587
+    subject: str | None = None
+    message_template: str | None = None
+
+
+@dataclass(frozen=True)
+class Notify:
+    enabled: bool = False
+    channels: tuple[Channel, ...] = ()
+
+
+@dataclass(frozen=True)
+class ScheduleSettings:
+    """The schedule as config.yaml says it, normalised; ``directive`` is the .dig block."""
+
+    frequency: str
+    timezone: str
+    directive: dict[str, object] | None
+
+
+@dataclass(frozen=True)
+class Config:
+    path: str
+    semantic_database: str
+    databases: tuple[str, ...]
+    exclude_patterns: tuple[str, ...]
+    sync_mode: str
+    schedule: ScheduleSettings
+    on_error: Notify
+    on_sync_complete: Notify
+    project: str
+    workflow_name: str
+    docker_image: str
+    source: str | None
+    create_if_missing: bool
+    tables: dict[str, str]
+    sync_options: dict[str, Any]
+    content_hash: str
+    warnings: tuple[Problem, ...] = ()
+
+    def secrets(self) -> dict[str, str]:
+        """Project secrets the push step must set: key -> webhook URL."""
+        out: dict[str, str] = {}
+        for notify in (self.on_error, self.on_sync_complete):
+            for ch in notify.channels:
+                if ch.secret_key and ch.webhook_url:
+                    out[ch.secret_key] = ch.webhook_url
+        return out
+
+
+def load_config(path: str | Path) -> Config:
+    """Read and check a config file; raises ConfigError with every problem."""
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UsageError(f"{file}: no such config file (create one with: digsync init)") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{file}: cannot read config: {exc}") from None
+    return parse_config(text, str(file))
+
+
+def parse_config(text: str, path: str = "config.yaml") -> Config:
+    """Check config text; a YAML syntax error is reported as a one-problem ConfigError."""
+    from digsync.errors import YamlSyntaxError
+
+    try:
+        loaded = load(text, path)
+    except YamlSyntaxError as exc:
+        raise ConfigError([Problem(exc.mark, "", exc.message)]) from None
+    return check_loaded(loaded, path)
+
+
+def config_from_data(data: Any, path: str = "<request>") -> Config:
+    """Check config given as data (JSON from the API); problems have no line numbers."""
+    return check_loaded(Loaded(data=data), path)
+
+
+def check_loaded(loaded: Loaded, path: str) -> Config:
+    v = Validator(loaded)
+    for mark, key_path in loaded.duplicates:
+        v.problems.append(Problem(mark, _dotted(key_path), "duplicate key; the last one would win"))
+    data = loaded.data
+    if not isinstance(data, dict):
+        v.add((), f"expected a mapping of sections; got {describe_value(data)}")
+        raise ConfigError(v.problems)
+    for key, value in data.items():
+        spec = SECTIONS.get(key) if isinstance(key, str) else None
+        if spec is None:
+            v.add(
+                (key,),
+                "unknown section, ignored by digsync",
+                suggest(str(key), list(SECTIONS)),
+                severity="warning",
+                key_mark=True,
+            )
+        elif value is not None:
+            v.check(spec, value, (key,))
+    for name in ("semantic_database", "scope"):
+        if data.get(name) is None:
+            v.add((), f"missing required section '{name}'")
+    if any(p.severity == "error" for p in v.problems):
+        raise ConfigError(v.problems)
+    config = _build(v, data, path)
+    if any(p.severity == "error" for p in v.problems):
+        raise ConfigError(v.problems)
+    return config
+
+
+def _dotted(path: PathKey) -> str:
+    from digsync.spec import format_path
+
+    return format_path(path)
+
+
+def _section(data: Mapping[str, Any], *keys: str) -> dict[str, Any]:
+    node: Any = data
+    for key in keys:
+        node = node.get(key) if isinstance(node, dict) else None
+    return node if isinstance(node, dict) else {}
+
+
+def _build(v: Validator, data: dict[str, Any], path: str) -> Config:
+    sdb = _section(data, "semantic_database")
+    scope = _section(data, "scope")
+    sync = _section(data, "sync")
+    workflow = _section(data, "workflow")
+    options = {
+        k: sync[k]
+        for k in (
+            "merge_strategy",
+            "create_backup",
+            "dry_run_by_default",
+            "audit_logging",
+            "batch_size",
+        )
+        if sync.get(k) is not None
+    }
+    return Config(
+        path=path,
+        semantic_database=sdb["name"],
+        databases=tuple(scope["databases"]),
+        exclude_patterns=tuple(scope.get("exclude_patterns") or ()),
+        sync_mode=sync.get("sync_mode") or "full",
+        schedule=_schedule(v, _section(data, "sync", "schedule")),
+        on_error=_notify(v, data, "on_error"),
+        on_sync_complete=_notify(v, data, "on_sync_complete"),
+        project=workflow.get("project") or "semantic_layer_sync",
+        workflow_name=workflow.get("name") or "semantic_layer_sync",
+        docker_image=workflow.get("docker_image") or DEFAULT_IMAGE,
+        source=workflow.get("source"),
+        create_if_missing=sdb.get("create_if_missing", True) is not False,
+        tables=dict(sdb.get("tables") or {}),
+        sync_options=options,
+        content_hash=_content_hash(data),
+        warnings=tuple(p for p in v.problems if p.severity == "warning"),
+    )
+
+
+def _content_hash(data: dict[str, Any]) -> str:
+    known = {k: data[k] for k in sorted(SECTIONS) if k in data}
+    blob = json.dumps(known, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+# --- schedule -----------------------------------------------------------------------
+
+
+def _schedule(v: Validator, s: dict[str, Any]) -> ScheduleSettings:
+    at = SCHEDULE_PATH
+    tz = s.get("timezone") or "UTC"
+    _check_timezone(v, tz)
+    frequency = s.get("frequency") or "daily"
+    if s.get("enabled", True) is False or frequency == "manual":
+        return ScheduleSettings("manual", tz, None)
+    value: object
+    if frequency == "hourly":
+        kind, value = "hourly>", _hourly_time(v, s)
+    elif frequency == "daily":
+        kind, value = "daily>", _day_time(v, s)
+    elif frequency == "weekly":
+        kind, value = "weekly>", f"{_weekday(v, s)},{_day_time(v, s)}"
+    elif frequency == "monthly":
+        day = s.get("day_of_month") or 1
+        if day > 28:
+            v.add(
+                (*at, "day_of_month"),
+                f"day {day} does not occur in every month; those months have no run",
+                severity="warning",
+            )
+        kind, value = "monthly>", f"{day},{_day_time(v, s)}"
+    elif frequency == "interval":
+        kind, value = "minutes_interval>", s.get("interval_minutes") or 60
+    else:
+        expr = s.get("cron_expression")
+        if not expr:
+            v.add(
+                at,
+                "frequency 'custom' needs cron_expression",
+                "e.g. cron_expression: '0 */6 * * *'",
+            )
+            return ScheduleSettings(frequency, tz, None)
+        kind, value = "cron>", " ".join(expr.split())
+    block: dict[str, object] = {kind: value}
+    for option in ("skip_on_overtime", "skip_delayed_by", "start", "end"):
+        if s.get(option) is not None:
+            block[option] = s[option]
+    return ScheduleSettings(frequency, tz, _check_directive(v, block, tz, kind))
+
+
+def _check_timezone(v: Validator, tz: str) -> None:
+    from digsync.schedule import parse_timezone
+
+    try:
+        parse_timezone(tz)
+    except ScheduleError as exc:
+        v.add((*SCHEDULE_PATH, "timezone"), str(exc))
+
+
+def _check_directive(
+    v: Validator, block: dict[str, object], tz: str, kind: str
+) -> dict[str, object] | None:
+    """Validate the rendered block with the same code the linter uses."""
+    from digsync.schedule import parse_schedule
+
+    if any(p.severity == "error" for p in v.problems):
+        return block
+    try:
+        return parse_schedule(block, tz).directive()
+    except ScheduleError as exc:
+        field_for = {"cron>": "cron_expression", "minutes_interval>": "interval_minutes"}
+        key = next((k for k in ("skip_delayed_by", "start", "end") if k in str(exc)), None)
+        key = key or field_for.get(kind, "time")
+        v.add((*SCHEDULE_PATH, key), str(exc))
+        return None
+
+
+def _parse_time(v: Validator, text: str) -> tuple[int, int, int | None] | None:
+    m = _TIME.match(text)
+    if not m:
+        return None
+    return int(m.group(1)), int(m.group(2)), int(m.group(3)) if m.group(3) else None
+
+
+def _day_time(v: Validator, s: dict[str, Any]) -> str:
+    """HH:MM:SS (HH:MM accepted and completed) for daily, weekly and monthly."""
+    text = s.get("time") or "02:00:00"
+    at = (*SCHEDULE_PATH, "time")
+    parts = _parse_time(v, text)
+    if parts is None:
+        v.add(at, f"expected HH:MM:SS; got {describe_value(text)}", 'e.g. time: "03:00:00"')
+        return "00:00:00"
+    hour, minute, second = parts
+    if hour > 23 or minute > 59 or (second or 0) > 59:
+        v.add(at, f"expected HH:MM:SS with hours 0-23, minutes and seconds 0-59; got {text!r}")
+        return "00:00:00"
+    return f"{hour:02d}:{minute:02d}:{second or 0:02d}"
+
+
+def _hourly_time(v: Validator, s: dict[str, Any]) -> str:
+    """MM:SS picks the minute; an HH:MM:SS time is ignored, as the original generator did."""
+    text = s.get("time")
+    at = (*SCHEDULE_PATH, "time")
+    if text is None:
+        return "00:00"
+    parts = _parse_time(v, text)
+    if parts is None:
+        v.add(at, f"expected MM:SS for hourly; got {describe_value(text)}", 'e.g. time: "30:00"')
+        return "00:00"
+    first, second_part, third = parts
+    if third is not None:
+        v.add(
+            at,
+            f"hourly runs ignore an HH:MM:SS time ({text!r}); the run is at :00",
+            'write MM:SS, e.g. "15:00", to pick the minute',
+            severity="warning",
+        )
+        return "00:00"
+    if first > 59 or second_part > 59:
+        v.add(at, f"expected MM:SS with minutes and seconds 0-59; got {text!r}")
+        return "00:00"
+    return f"{first:02d}:{second_part:02d}"
+
+
+def _weekday(v: Validator, s: dict[str, Any]) -> str:
+    day = s.get("day_of_week", "Monday")
+    at = (*SCHEDULE_PATH, "day_of_week")
+    if isinstance(day, int):
+        if 0 <= day <= 7:
+            return _DAYS[day % 7]
+        v.add(at, f"expected a day name or 0-7 (0 and 7 are Sunday); got {day}")
+        return "Mon"
+    short = _DAY_NAMES.get(str(day).strip().lower())
+    if short is None:
+        v.add(
+            at,
+            f"expected a day name such as Monday or Mon; got {describe_value(day)}",
+            suggest(str(day), [*(n.capitalize() for n in _DAY_NAMES)]),
+        )
+        return "Mon"
+    return short
+
+
+# --- notifications ------------------------------------------------------------------
+
+
+def _notify(v: Validator, data: dict[str, Any], event: str) -> Notify:
+    node = _section(data, "notifications", event)
+    at: PathKey = ("notifications", event)
+    enabled = node.get("enabled", False) is True
+    raw = node.get("channels") or []
+    channels = tuple(_channel(v, ch, (*at, "channels", i), event, i) for i, ch in enumerate(raw))
+    if enabled and not channels:
+        v.add(at, "enabled but has no channels; nothing will be sent", severity="warning")
+    return Notify(enabled, channels if enabled else ())
+
+
+def _channel(v: Validator, ch: dict[str, Any], at: PathKey, event: str, index: int) -> Channel:
+    kind = ch["type"]
+    for text_key in ("subject", "message_template"):
+        if isinstance(ch.get(text_key), str):
+            _check_template(v, ch[text_key], (*at, text_key))
+    if kind == "slack":
+        for wrong in ("recipients", "from", "subject", "smtp_port"):
+            if wrong in ch:
+                v.add((*at, wrong), f"'{wrong}' is for email channels", key_mark=True)
+        url, secret = ch.get("channel"), ch.get("secret")
+        if bool(url) == bool(secret):
+            v.add(
+                at,
+                "a slack channel needs exactly one of 'channel' (webhook URL) or 'secret'",
+                "channel: https://hooks.slack.com/services/... or secret: slack.webhook",
+            )
+        key = secret or f"digsync.{event}.slack_{index}"
+        return Channel("slack", key, url, message_template=ch.get("message_template"))
+    for wrong in ("channel", "secret"):
+        if wrong in ch:
+            v.add((*at, wrong), f"'{wrong}' is for slack channels", key_mark=True)
+    if not ch.get("recipients"):
+        v.add(at, "an email channel needs 'recipients'", "recipients: [data-team@example.com]")
+    return Channel(
+        "email",
+        recipients=tuple(ch.get("recipients") or ()),
+        sender=ch.get("from"),
+        smtp_port=ch.get("smtp_port") or 587,
+        subject=ch.get("subject"),
+        message_template=ch.get("message_template"),
+    )
+
+
+def _check_template(v: Validator, text: str, at: PathKey) -> None:
+    """Digdag evaluates ${...} in task parameters; an unclosed one fails the task at run time."""
+    depth_ok = True
+    i = text.find("${")
+    while i != -1:
+        close = text.find("}", i + 2)
+        if close == -1:
+            depth_ok = False
+            break
+        i = text.find("${", close + 1)
+    if not depth_ok:
+        v.add(
+            at,
+            "has '${' without a closing '}'; Digdag would fail evaluating it",
+            "close it, or write $ followed by a space",
+        )
+
+
+def check_project_name(name: str) -> None:
+    """Digdag's project-name rules, plus path safety (the name becomes a folder)."""
+    from digsync.configschema import NAME_HINT, NAME_PATTERN
+
+    if not re.fullmatch(NAME_PATTERN, name):
+        raise UsageError(f"--project: expected {NAME_HINT}; got {name!r}")

@@ -1,0 +1,238 @@
+"""The shape of config.yaml, as data. ``digsync schema`` prints it as JSON Schema."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from digsync.spec import Spec, to_json_schema
+
+DEFAULT_IMAGE = "treasuredata/customscript-python:3.12.11-td0"
+FREQUENCIES = ("manual", "hourly", "daily", "weekly", "monthly", "interval", "custom")
+
+# Names that end up as Digdag project/workflow names and as file names: Digdag forbids
+# a leading digit and a leading + ^ @ / \ : * ? " < > |; we also keep them path-safe.
+NAME_PATTERN = r"(?!.*\.dig$)[A-Za-z_][A-Za-z0-9_.\-]{0,254}"
+NAME_HINT = "a name of letters, digits, _ . - (not starting with a digit or ending in .dig)"
+TD_NAME_PATTERN = r"[a-z0-9_]{3,255}"
+TD_NAME_HINT = "a Treasure Data name: 3-255 lowercase letters, digits and _"
+GLOB_PATTERN = r"[a-z0-9_*?\[\]!\-]{1,255}"
+GLOB_HINT = "a database glob of lowercase letters, digits, _ - and * ? [ ]"
+SECRET_KEY_PATTERN = r"[A-Za-z_][A-Za-z0-9_\-]*(?:\.[A-Za-z_][A-Za-z0-9_\-]*)*"
+SECRET_KEY_HINT = "a secret key such as slack.success_webhook"
+EMAIL_PATTERN = r"[^@\s\"<>,;]+@[^@\s\"<>,;]+\.[^@\s\"<>,;]+"
+IMAGE_PATTERN = r"[a-z0-9][a-z0-9._/\-]*(?::[A-Za-z0-9._\-]{1,128})?(?:@sha256:[0-9a-f]{64})?"
+
+SCHEDULE = Spec(
+    "object",
+    "When the sync runs. Rendered into the workflow's schedule: block.",
+    properties={
+        "enabled": Spec("boolean", "false: manual runs only (no schedule block).", True),
+        "frequency": Spec("string", "How often the sync runs.", "daily", enum=FREQUENCIES),
+        "time": Spec(
+            "string",
+            "HH:MM:SS for daily/weekly/monthly; MM:SS (minute:second) for hourly.",
+            "02:00:00",
+            example="03:00:00",
+        ),
+        "day_of_week": Spec(
+            "string",
+            "weekly: a day name (Monday, mon, ...) in any case, or 0-7 (0 and 7 are Sunday).",
+            "Monday",
+            one_of_kinds=("string", "integer"),
+        ),
+        "day_of_month": Spec("integer", "monthly: day of the month.", 1, minimum=1, maximum=31),
+        "interval_minutes": Spec(
+            "integer", "interval: minutes between runs.", 60, minimum=1, maximum=1440
+        ),
+        "cron_expression": Spec(
+            "string",
+            "custom: five cron fields (minute hour day month weekday).",
+            example="0 */6 * * *",
+        ),
+        "timezone": Spec(
+            "string", "IANA time zone name (Asia/Tokyo) or fixed offset (+09:00).", "UTC"
+        ),
+        "skip_on_overtime": Spec(
+            "boolean", "Skip a run while the previous one is still running.", example=False
+        ),
+        "skip_delayed_by": Spec(
+            "string",
+            "Skip a run that starts later than this after its time (e.g. 1h).",
+            example="1h",
+        ),
+        "start": Spec("string", "First date (YYYY-MM-DD) runs may happen.", example="2026-01-01"),
+        "end": Spec("string", "Last date (YYYY-MM-DD, inclusive) runs may happen."),
+    },
+)
+
+_TEMPLATE_HINT = "Digdag ${...} variables such as ${session_time} may be used."
+
+CHANNEL = Spec(
+    "object",
+    "One notification channel: Slack (webhook) or email (mail> with SMTP secrets).",
+    required=("type",),
+    properties={
+        "type": Spec("string", "Channel type.", enum=("slack", "email")),
+        "channel": Spec(
+            "string",
+            "slack: the incoming-webhook URL. digsync stores it as a project secret.",
+            pattern=r"https://[^\s]+",
+            pattern_hint="an https:// webhook URL",
+            secret=True,
+        ),
+        "secret": Spec(
+            "string",
+            "slack: name of a project secret that already holds the webhook URL.",
+            pattern=SECRET_KEY_PATTERN,
+            pattern_hint=SECRET_KEY_HINT,
+        ),
+        "recipients": Spec(
+            "array",
+            "email: addresses to send to.",
+            items=Spec("string", pattern=EMAIL_PATTERN, pattern_hint="an email address"),
+            min_items=1,
+        ),
+        "from": Spec(
+            "string",
+            "email: sender address.",
+            pattern=EMAIL_PATTERN,
+            pattern_hint="an email address",
+        ),
+        "smtp_port": Spec(
+            "integer",
+            "email: SMTP port (host and credentials are mail.* secrets).",
+            587,
+            minimum=1,
+            maximum=65535,
+        ),
+        "subject": Spec("string", "email: subject line. " + _TEMPLATE_HINT),
+        "message_template": Spec("string", "Message text. " + _TEMPLATE_HINT),
+    },
+)
+
+NOTIFY_EVENT = Spec(
+    "object",
+    "Notify on this event.",
+    properties={
+        "enabled": Spec("boolean", "Send notifications for this event.", False),
+        "channels": Spec("array", "Where to send them.", items=CHANNEL),
+    },
+)
+
+SECTIONS: dict[str, Spec] = {
+    "semantic_database": Spec(
+        "object",
+        "The Treasure Data database that holds the semantic layer.",
+        required=("name",),
+        properties={
+            "name": Spec(
+                "string",
+                "Database name.",
+                pattern=TD_NAME_PATTERN,
+                pattern_hint=TD_NAME_HINT,
+                example="semantic_layer_v1",
+            ),
+            "create_if_missing": Spec("boolean", "Create the database on first sync.", True),
+            "tables": Spec(
+                "map",
+                "Table names used in the semantic database (role -> table name).",
+                values=Spec("string", pattern=TD_NAME_PATTERN, pattern_hint=TD_NAME_HINT),
+            ),
+        },
+    ),
+    "scope": Spec(
+        "object",
+        "Which source databases are synced.",
+        required=("databases",),
+        properties={
+            "databases": Spec(
+                "array",
+                "Glob patterns of source databases.",
+                items=Spec("string", pattern=GLOB_PATTERN, pattern_hint=GLOB_HINT),
+                min_items=1,
+                example=["gld_*"],
+            ),
+            "exclude_patterns": Spec(
+                "array",
+                "Glob patterns of databases to leave out.",
+                items=Spec("string", pattern=GLOB_PATTERN, pattern_hint=GLOB_HINT),
+            ),
+        },
+    ),
+    "sync": Spec(
+        "object",
+        "How and when the sync runs.",
+        properties={
+            "sync_mode": Spec(
+                "string", "full: every column; delta: changes only.", "full", enum=("full", "delta")
+            ),
+            "schedule": SCHEDULE,
+            "merge_strategy": Spec(
+                "string",
+                "How synced metadata merges with existing rows.",
+                pattern=r"[a-z_]{1,64}",
+                pattern_hint="a strategy name such as preserve_manual",
+            ),
+            "create_backup": Spec("boolean", "Back up metadata tables before writing."),
+            "dry_run_by_default": Spec("boolean", "Plan without writing unless told to apply."),
+            "audit_logging": Spec("boolean", "Record each sync in the sync log."),
+            "batch_size": Spec("integer", "Rows per write batch.", minimum=1, maximum=1_000_000),
+        },
+    ),
+    "notifications": Spec(
+        "object",
+        "Who hears about sync errors and completions.",
+        properties={"on_error": NOTIFY_EVENT, "on_sync_complete": NOTIFY_EVENT},
+    ),
+    "workflow": Spec(
+        "object",
+        "The Digdag / Treasure Data Workflow project that digsync writes.",
+        properties={
+            "project": Spec(
+                "string",
+                "Workflow project name.",
+                "semantic_layer_sync",
+                pattern=NAME_PATTERN,
+                pattern_hint=NAME_HINT,
+            ),
+            "name": Spec(
+                "string",
+                "Workflow name: the .dig file name without .dig.",
+                "semantic_layer_sync",
+                pattern=NAME_PATTERN,
+                pattern_hint=NAME_HINT,
+            ),
+            "docker_image": Spec(
+                "string",
+                "Container image for the py> tasks.",
+                DEFAULT_IMAGE,
+                pattern=IMAGE_PATTERN,
+                pattern_hint="a container image reference",
+            ),
+            "source": Spec(
+                "string",
+                "Schedule-only mode: path of a hand-written .dig, relative to config.yaml. "
+                "digsync then rewrites only its timezone and schedule.",
+            ),
+        },
+    ),
+}
+
+ROOT = Spec(
+    "object",
+    "digsync config.yaml: the semantic layer sync workflow.",
+    required=("semantic_database", "scope"),
+    properties=SECTIONS,
+)
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of config.yaml; other top-level sections are allowed (and ignored)."""
+    schema = to_json_schema(ROOT)
+    schema["additionalProperties"] = True
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://digsync.dev/schema/config.json",
+        "title": "digsync config.yaml",
+        **schema,
+    }

@@ -1,0 +1,88 @@
+"""Schedule-only mode: rewrite just ``timezone`` and ``schedule:`` of a hand-written .dig.
+
+Every other byte, comments included, is kept. Positions come from the parsed node
+tree; the new values are serialised, never pasted.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from digsync.config import Config
+from digsync.errors import Mark, UsageError
+from digsync.yamlemit import dump, key, scalar
+from digsync.yamlload import compose
+
+
+def _last_index(node: Any) -> int:
+    """End of the last scalar inside node: a block's own end mark runs into what follows."""
+    if node.id == "scalar":
+        return int(node.end_mark.index)
+    if not node.value:
+        return int(node.end_mark.index)
+    if node.id == "mapping":
+        if node.flow_style:
+            return int(node.end_mark.index)
+        return _last_index(node.value[-1][1])
+    if node.flow_style:
+        return int(node.end_mark.index)
+    return _last_index(node.value[-1])
+
+
+def _head_end(text: str) -> int:
+    """Offset just past the leading comment and blank lines."""
+    pos = 0
+    for line in text.splitlines(keepends=True):
+        if line.strip() and not line.lstrip().startswith("#"):
+            break
+        pos += len(line)
+    return pos
+
+
+def rewrite_schedule(text: str, path: str, config: Config) -> str:
+    """The .dig text with timezone and schedule set from config, nothing else touched."""
+    root = compose(text, path)
+    if root is None or root.id != "mapping" or root.flow_style:
+        raise UsageError(
+            f"{path}: schedule-only mode needs a .dig whose top level is a block mapping"
+        )
+    found: dict[str, tuple[Any, Any]] = {}
+    for k, v in root.value:
+        if k.id == "scalar" and k.value in ("timezone", "schedule"):
+            if k.start_mark.column != 0:
+                mark = Mark(path, k.start_mark.line + 1, k.start_mark.column + 1)
+                raise UsageError(f"{mark}: expected top-level '{k.value}' at column 1")
+            found[k.value] = (k, v)
+    edits: list[tuple[int, int, str]] = []
+    tz_line = f"{key('timezone')}: {scalar(config.schedule.timezone)}"
+    directive = config.schedule.directive
+    block = dump({"schedule": directive}).rstrip("\n") if directive is not None else None
+    if "timezone" in found:
+        k, v = found["timezone"]
+        edits.append((v.start_mark.index, _last_index(v), scalar(config.schedule.timezone)))
+        tz_end = _line_end(text, _last_index(v))
+    else:
+        tz_end = _head_end(text)
+        insert = tz_line + "\n"
+        if "schedule" not in found and block is not None:
+            insert += block + "\n"
+            block = None
+        edits.append((tz_end, tz_end, insert))
+    if "schedule" in found:
+        k, v = found["schedule"]
+        start, end = k.start_mark.index, _last_index(v)
+        if block is None:
+            edits.append((start, _line_end(text, end), ""))
+        else:
+            edits.append((start, end, block))
+    elif block is not None:
+        edits.append((tz_end, tz_end, block + "\n"))
+    for start, end, new in sorted(edits, key=lambda e: (e[0], e[1]), reverse=True):
+        text = text[:start] + new + text[end:]
+    return text
+
+
+def _line_end(text: str, index: int) -> int:
+    """Offset just past the newline that ends the line holding index."""
+    nl = text.find("\n", index)
+    return len(text) if nl == -1 else nl + 1

@@ -1,0 +1,59 @@
+"""Write rendered files atomically and report one action per file, or compare only."""
+
+from __future__ import annotations
+
+import difflib
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class FileAction:
+    """What happened (or would happen) to one file: create, update or identical."""
+
+    path: Path
+    action: str
+    diff: str = ""
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write via a temporary file in the same folder, fsync, then rename over the target."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def sync_files(root: Path, files: dict[str, bytes], check: bool = False) -> list[FileAction]:
+    """Bring root/<path> in line with files; with check, only say what would change."""
+    actions = []
+    for rel, data in files.items():
+        target = root / rel
+        try:
+            current: bytes | None = target.read_bytes()
+        except FileNotFoundError:
+            current = None
+        if current == data:
+            actions.append(FileAction(target, "identical"))
+            continue
+        action = "create" if current is None else "update"
+        diff = unified_diff(current or b"", data, str(target)) if check else ""
+        if not check:
+            atomic_write(target, data)
+        actions.append(FileAction(target, action, diff))
+    return actions
+
+
+def unified_diff(old: bytes, new: bytes, label: str) -> str:
+    a = old.decode("utf-8", "replace").splitlines(keepends=True)
+    b = new.decode("utf-8", "replace").splitlines(keepends=True)
+    return "".join(difflib.unified_diff(a, b, f"{label} (on disk)", f"{label} (rendered)"))

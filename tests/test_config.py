@@ -1,0 +1,347 @@
+from __future__ import annotations
+
+import pytest
+
+from digsync.config import config_from_data, load_config, parse_config
+from digsync.errors import ConfigError, UsageError
+from tests.conftest import BASE, EXAMPLE, base_data
+
+
+def errors_of(text: str) -> list[str]:
+    with pytest.raises(ConfigError) as info:
+        parse_config(text, "config.yaml")
+    return [str(p) for p in info.value.problems]
+
+
+def test_example_config_is_valid() -> None:
+    config = load_config(EXAMPLE)
+    assert config.semantic_database == "semantic_layer_v1"
+    assert config.schedule.directive == {"daily>": "03:00:00"}
+    assert config.warnings == ()
+
+
+def test_unquoted_time_stays_a_string() -> None:
+    config = parse_config(BASE.replace('time: "03:00:00"', "time: 10:00:00"))
+    assert config.schedule.directive == {"daily>": "10:00:00"}
+
+
+def test_every_error_is_reported_at_once_with_position_and_hint() -> None:
+    text = (
+        BASE.replace("frequency: daily", "frequency: dayly").replace(
+            "sync_mode: delta", "sync_mode: deltaa"
+        )
+        + "  colour: blue\n"
+    )
+    assert errors_of(text) == [
+        "config.yaml:6:14: sync.sync_mode: expected one of full, delta; got 'deltaa' "
+        "(did you mean 'delta'?)",
+        "config.yaml:8:16: sync.schedule.frequency: expected one of manual, hourly, daily, "
+        "weekly, monthly, interval, custom; got 'dayly' (did you mean 'daily'?)",
+        "config.yaml:14:3: workflow.colour: unknown key 'colour'; expected one of project, "
+        "name, docker_image, source",
+    ]
+
+
+def test_unknown_top_level_section_is_a_warning() -> None:
+    config = parse_config(BASE + "approval:\n  required: true\n")
+    assert [str(w) for w in config.warnings] == [
+        "config.yaml:14:1: warning: approval: unknown section, ignored by digsync"
+    ]
+
+
+def test_missing_required_sections() -> None:
+    assert errors_of("workflow:\n  project: x_y\n") == [
+        "config.yaml:1:1: missing required section 'semantic_database'",
+        "config.yaml:1:1: missing required section 'scope'",
+    ]
+
+
+def test_top_level_must_be_a_mapping() -> None:
+    assert errors_of("- a\n- b\n") == [
+        "config.yaml:1:1: expected a mapping of sections; got a list"
+    ]
+
+
+def test_yaml_syntax_error_names_line_and_column() -> None:
+    (message,) = errors_of("scope: [a,\nsync: 1\n")
+    assert message.startswith("config.yaml:2:")
+    assert "invalid YAML" in message
+
+
+def test_duplicate_keys_are_errors() -> None:
+    assert errors_of(BASE + "scope:\n  databases: [x]\n") == [
+        "config.yaml:14:1: scope: duplicate key; the last one would win"
+    ]
+
+
+def test_original_system_keys_are_accepted() -> None:
+    text = BASE.replace(
+        "  name: semantic_layer_v1\n",
+        "  name: semantic_layer_v1\n  create_if_missing: true\n"
+        "  tables:\n    field_metadata: field_metadata\n    glossary: glossary\n",
+    ).replace(
+        "  sync_mode: delta\n",
+        "  sync_mode: delta\n  merge_strategy: preserve_manual\n  create_backup: true\n"
+        "  dry_run_by_default: false\n  audit_logging: true\n  batch_size: 500\n",
+    )
+    config = parse_config(text)
+    assert config.tables == {"field_metadata": "field_metadata", "glossary": "glossary"}
+    assert config.sync_options == {
+        "merge_strategy": "preserve_manual",
+        "create_backup": True,
+        "dry_run_by_default": False,
+        "audit_logging": True,
+        "batch_size": 500,
+    }
+
+
+def schedule_of(**fields: object) -> dict[str, object] | None:
+    data = base_data()
+    data["sync"]["schedule"] = fields  # type: ignore[index]
+    return config_from_data(data).schedule.directive
+
+
+def schedule_errors(**fields: object) -> list[str]:
+    data = base_data()
+    data["sync"]["schedule"] = fields  # type: ignore[index]
+    with pytest.raises(ConfigError) as info:
+        config_from_data(data, "c.yaml")
+    return [f"{p.key_path}: {p.message}" for p in info.value.problems]
+
+
+def test_hourly_mm_ss_picks_the_minute() -> None:
+    assert schedule_of(frequency="hourly", time="15:30") == {"hourly>": "15:30"}
+
+
+def test_hourly_ignores_hh_mm_ss_with_a_warning() -> None:
+    data = base_data()
+    data["sync"]["schedule"] = {"frequency": "hourly", "time": "02:00:00"}  # type: ignore[index]
+    config = config_from_data(data)
+    assert config.schedule.directive == {"hourly>": "00:00"}
+    (warning,) = config.warnings
+    assert warning.key_path == "sync.schedule.time"
+    assert "ignore an HH:MM:SS time ('02:00:00'); the run is at :00" in warning.message
+
+
+def test_hourly_without_time_runs_on_the_hour() -> None:
+    assert schedule_of(frequency="hourly") == {"hourly>": "00:00"}
+
+
+def test_daily_hh_mm_is_completed_to_three_parts() -> None:
+    assert schedule_of(frequency="daily", time="3:05") == {"daily>": "03:05:00"}
+
+
+@pytest.mark.parametrize(
+    ("day", "expected"),
+    [
+        ("Monday", "Mon"),
+        ("monday", "Mon"),
+        ("MON", "Mon"),
+        ("tue", "Tue"),
+        ("Sunday", "Sun"),
+        (0, "Sun"),
+        (7, "Sun"),
+        (3, "Wed"),
+        ("saturday", "Sat"),
+    ],
+)
+def test_weekly_day_names_become_digdag_short_names(day: object, expected: str) -> None:
+    directive = schedule_of(frequency="weekly", day_of_week=day, time="03:00:00")
+    assert directive == {"weekly>": f"{expected},03:00:00"}
+
+
+def test_weekly_monday_becomes_mon_not_monday() -> None:
+    assert schedule_of(frequency="weekly", day_of_week="Monday") == {"weekly>": "Mon,02:00:00"}
+
+
+def test_weekly_bad_day_has_a_hint() -> None:
+    data = base_data()
+    data["sync"]["schedule"] = {"frequency": "weekly", "day_of_week": "Mondy"}  # type: ignore[index]
+    with pytest.raises(ConfigError) as info:
+        config_from_data(data)
+    (problem,) = info.value.problems
+    assert problem.message == "expected a day name such as Monday or Mon; got 'Mondy'"
+    assert problem.hint == "did you mean 'Monday'?"
+
+
+def test_monthly_has_no_space_after_the_comma() -> None:
+    assert schedule_of(frequency="monthly", day_of_month=15, time="04:00:00") == {
+        "monthly>": "15,04:00:00"
+    }
+
+
+def test_monthly_day_31_warns() -> None:
+    data = base_data()
+    data["sync"]["schedule"] = {"frequency": "monthly", "day_of_month": 31}  # type: ignore[index]
+    (warning,) = config_from_data(data).warnings
+    assert warning.key_path == "sync.schedule.day_of_month"
+
+
+def test_custom_cron_is_normalised() -> None:
+    directive = schedule_of(frequency="custom", cron_expression="0  */6 * * *")
+    assert directive == {"cron>": "0 */6 * * *"}
+
+
+def test_interval_and_options() -> None:
+    directive = schedule_of(
+        frequency="interval",
+        interval_minutes=30,
+        skip_on_overtime=True,
+        start="2026-01-01",
+        end="2026-12-31",
+    )
+    assert directive is not None
+    assert directive["minutes_interval>"] == 30
+    assert directive["skip_on_overtime"] is True
+    assert directive["start"] == "2026-01-01"
+    assert directive["end"] == "2026-12-31"
+
+
+@pytest.mark.parametrize("fields", [{"enabled": False}, {"frequency": "manual"}])
+def test_disabled_schedule_has_no_directive(fields: dict[str, object]) -> None:
+    assert schedule_of(**fields) is None
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        (
+            {"time": "24:00:00"},
+            "sync.schedule.time: expected HH:MM:SS with hours 0-23, minutes "
+            "and seconds 0-59; got '24:00:00'",
+        ),
+        (
+            {"time": "03:60:00"},
+            "sync.schedule.time: expected HH:MM:SS with hours 0-23, minutes "
+            "and seconds 0-59; got '03:60:00'",
+        ),
+        ({"time": "noon"}, "sync.schedule.time: expected HH:MM:SS; got 'noon'"),
+        (
+            {"frequency": "monthly", "day_of_month": 32},
+            "sync.schedule.day_of_month: expected an integer from 1 to 31; got 32",
+        ),
+        (
+            {"frequency": "monthly", "day_of_month": 0},
+            "sync.schedule.day_of_month: expected an integer from 1 to 31; got 0",
+        ),
+        (
+            {"frequency": "interval", "interval_minutes": 1441},
+            "sync.schedule.interval_minutes: expected an integer from 1 to 1440; got 1441",
+        ),
+        (
+            {"frequency": "hourly", "time": "60:00"},
+            "sync.schedule.time: expected MM:SS with minutes and seconds 0-59; got '60:00'",
+        ),
+        ({"frequency": "custom"}, "sync.schedule: frequency 'custom' needs cron_expression"),
+        ({"enabled": "yes"}, "sync.schedule.enabled: expected true or false; got 'yes'"),
+        ({"time": 300}, "sync.schedule.time: expected a string; got the number 300"),
+    ],
+)
+def test_schedule_ranges_are_checked(fields: dict[str, object], expected: str) -> None:
+    assert schedule_errors(**fields) == [expected]
+
+
+@pytest.mark.parametrize(
+    "expr", ["61 * * * *", "* 24 * * *", "* * 32 * *", "* * * 13 *", "0 0 * *", "every day"]
+)
+def test_cron_that_digdag_rejects_fails_here(expr: str) -> None:
+    (message,) = schedule_errors(frequency="custom", cron_expression=expr)
+    assert message.startswith("sync.schedule.cron_expression: ")
+
+
+def test_unknown_timezone_is_an_error() -> None:
+    (message,) = schedule_errors(timezone="Mars/Olympus")
+    assert message.startswith("sync.schedule.timezone: ")
+
+
+def test_slack_webhook_url_becomes_a_secret_and_is_never_echoed() -> None:
+    url = "https://hooks.slack.com/services/T000/B000/XXXXSECRET"
+    data = base_data()
+    data["notifications"] = {
+        "on_error": {"enabled": True, "channels": [{"type": "slack", "channel": url}]},
+        "on_sync_complete": {
+            "enabled": True,
+            "channels": [{"type": "slack", "secret": "slack.success_webhook"}],
+        },
+    }
+    config = config_from_data(data)
+    assert config.secrets() == {"digsync.on_error.slack_0": url}
+    assert url not in repr(config)
+    data["notifications"]["on_error"]["channels"][0]["channel"] = "http://x/SECRETVALUE"  # type: ignore[index]
+    with pytest.raises(ConfigError) as info:
+        config_from_data(data)
+    assert "SECRETVALUE" not in str(info.value)
+    assert str(info.value) == (
+        "notifications.on_error.channels[0].channel: expected an https:// webhook URL; got a value"
+    )
+
+
+def test_slack_channel_needs_exactly_one_of_channel_or_secret() -> None:
+    data = base_data()
+    data["notifications"] = {"on_error": {"enabled": True, "channels": [{"type": "slack"}]}}
+    with pytest.raises(ConfigError) as info:
+        config_from_data(data)
+    assert [p.message for p in info.value.problems] == [
+        "a slack channel needs exactly one of 'channel' (webhook URL) or 'secret'"
+    ]
+
+
+def test_email_channel() -> None:
+    data = base_data()
+    data["notifications"] = {
+        "on_sync_complete": {
+            "enabled": True,
+            "channels": [
+                {
+                    "type": "email",
+                    "recipients": ["a@example.com"],
+                    "subject": "Done",
+                    "message_template": "Synced ${session_date}",
+                }
+            ],
+        }
+    }
+    (channel,) = config_from_data(data).on_sync_complete.channels
+    assert channel.recipients == ("a@example.com",)
+    data["notifications"]["on_sync_complete"]["channels"][0]["recipients"] = ["not an email"]  # type: ignore[index]
+    with pytest.raises(ConfigError) as info:
+        config_from_data(data)
+    assert str(info.value) == (
+        "notifications.on_sync_complete.channels[0].recipients[0]: expected an email address; "
+        "got 'not an email'"
+    )
+
+
+def test_unclosed_template_variable_is_rejected() -> None:
+    data = base_data()
+    data["notifications"] = {
+        "on_error": {
+            "enabled": True,
+            "channels": [{"type": "slack", "secret": "s.k", "message_template": "${oops"}],
+        }
+    }
+    with pytest.raises(ConfigError) as info:
+        config_from_data(data)
+    assert info.value.problems[0].key_path == "notifications.on_error.channels[0].message_template"
+
+
+@pytest.mark.parametrize("name", ["1abc", "a/b", "x.dig", "", "a b", "+task"])
+def test_project_names_follow_digdag_rules(name: str) -> None:
+    data = base_data()
+    data["workflow"] = {"project": name}
+    with pytest.raises(ConfigError) as info:
+        config_from_data(data)
+    assert info.value.problems[0].key_path == "workflow.project"
+
+
+def test_missing_file_is_a_usage_error(tmp_path: object) -> None:
+    with pytest.raises(UsageError, match="no such config file"):
+        load_config("/nonexistent/config.yaml")
+
+
+def test_content_hash_ignores_comments_and_order() -> None:
+    a = parse_config(BASE)
+    b = parse_config("# a comment\n" + BASE)
+    assert a.content_hash == b.content_hash
+    c = parse_config(BASE.replace("03:00:00", "04:00:00"))
+    assert c.content_hash != a.content_hash
