@@ -237,7 +237,7 @@ def _schedule(v: Validator, s: dict[str, Any]) -> ScheduleSettings:
             )
         kind, value = "monthly>", f"{day},{_day_time(v, s)}"
     elif frequency == "interval":
-        kind, value = "minutes_interval>", s.get("interval_minutes") or 60
+        kind, value = _interval(v, s.get("interval_minutes") or 60)
     else:
         expr = s.get("cron_expression")
         if not expr:
@@ -253,6 +253,24 @@ def _schedule(v: Validator, s: dict[str, Any]) -> ScheduleSettings:
         if s.get(option) is not None:
             block[option] = s[option]
     return ScheduleSettings(frequency, tz, _check_directive(v, block, tz, kind))
+
+
+def _interval(v: Validator, minutes: int) -> tuple[str, object]:
+    """Digdag's minutes_interval>: N is the cron pattern */N on the minute field, so it is
+    a true interval only when N divides 60; whole hours that divide a day become cron>."""
+    if 60 % minutes == 0:
+        return "minutes_interval>", minutes
+    hours, rest = divmod(minutes, 60)
+    if rest == 0 and 24 % hours == 0:
+        return "cron>", "0 0 * * *" if hours == 24 else f"0 */{hours} * * *"
+    v.add(
+        (*SCHEDULE_PATH, "interval_minutes"),
+        f"Digdag cannot run every {minutes} minutes: minutes_interval>: N matches minutes "
+        f"*/N of each hour, so runs would not be {minutes} minutes apart",
+        "use a divisor of 60 (1-6, 10, 12, 15, 20, 30, 60), a whole number of hours that "
+        "divides 24 (120, 180, 240, 360, 480, 720, 1440), or frequency: custom",
+    )
+    return "minutes_interval>", minutes
 
 
 def _check_timezone(v: Validator, tz: str) -> None:

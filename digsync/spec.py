@@ -128,7 +128,9 @@ class Validator:
         return True
 
     def _check_string(self, spec: Spec, value: str, path: PathKey) -> None:
-        if spec.enum is not None and value not in spec.enum:
+        if not value.strip():
+            self.add(path, f"expected a non-empty value; got {describe_value(value)}")
+        elif spec.enum is not None and value not in spec.enum:
             choices = ", ".join(spec.enum)
             self.add(
                 path,

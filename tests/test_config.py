@@ -63,9 +63,10 @@ def test_top_level_must_be_a_mapping() -> None:
 
 
 def test_yaml_syntax_error_names_line_and_column() -> None:
-    (message,) = errors_of("scope: [a,\nsync: 1\n")
-    assert message.startswith("config.yaml:2:")
-    assert "invalid YAML" in message
+    assert errors_of("scope:\n  databases: [a\n  b: c: d\n") == [
+        "config.yaml:3:4: invalid YAML: while parsing a flow sequence "
+        "did not find expected ',' or ']'"
+    ]
 
 
 def test_duplicate_keys_are_errors() -> None:
@@ -345,3 +346,27 @@ def test_content_hash_ignores_comments_and_order() -> None:
     assert a.content_hash == b.content_hash
     c = parse_config(BASE.replace("03:00:00", "04:00:00"))
     assert c.content_hash != a.content_hash
+
+
+@pytest.mark.parametrize(
+    ("minutes", "expected"),
+    [
+        (1, {"minutes_interval>": 1}),
+        (15, {"minutes_interval>": 15}),
+        (60, {"minutes_interval>": 60}),
+        (120, {"cron>": "0 */2 * * *"}),
+        (360, {"cron>": "0 */6 * * *"}),
+        (1440, {"cron>": "0 0 * * *"}),
+    ],
+)
+def test_interval_renders_a_true_interval(minutes: int, expected: dict[str, object]) -> None:
+    assert schedule_of(frequency="interval", interval_minutes=minutes) == expected
+
+
+@pytest.mark.parametrize("minutes", [7, 45, 90, 300])
+def test_interval_digdag_cannot_keep_is_rejected(minutes: int) -> None:
+    assert schedule_errors(frequency="interval", interval_minutes=minutes) == [
+        f"sync.schedule.interval_minutes: Digdag cannot run every {minutes} minutes: "
+        f"minutes_interval>: N matches minutes */N of each hour, so runs would not be "
+        f"{minutes} minutes apart"
+    ]
