@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from _common import BIN, ROOT, time_calls, time_command
+
 from digsync.lint import lint_paths
 
 CORPUS = ROOT.parent / "shared" / "conformance" / "digdag"
