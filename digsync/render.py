@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shlex
 from dataclasses import dataclass
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from digsync import __version__
@@ -143,5 +143,5 @@ _CACHE: dict[str, bytes] = {}
 
 def _package_file(name: str) -> bytes:
     if name not in _CACHE:
-        _CACHE[name] = resources.files("digsync").joinpath(name).read_bytes()
+        _CACHE[name] = (Path(__file__).parent / name).read_bytes()
     return _CACHE[name]

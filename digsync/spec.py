@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
@@ -82,6 +81,8 @@ def format_path(path: PathKey) -> str:
 
 def suggest(word: str, choices: list[str] | tuple[str, ...]) -> str | None:
     """A did-you-mean hint, case-insensitive, or None."""
+    import difflib
+
     lowered = {c.lower(): c for c in choices}
     found = difflib.get_close_matches(word.lower(), list(lowered), n=1, cutoff=0.6)
     return f"did you mean '{lowered[found[0]]}'?" if found else None

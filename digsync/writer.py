@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import difflib
+import itertools
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
+_COUNTER = itertools.count()
 
 
 @dataclass(frozen=True)
@@ -21,7 +22,10 @@ class FileAction:
 def atomic_write(path: Path, data: bytes) -> None:
     """Write via a temporary file in the same folder, fsync, then rename over the target."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    # A name unique to this process and call; O_EXCL refuses to reuse a stray one.
+    # (tempfile would pull in random and shutil, a tenth of our start-up.)
+    tmp = path.parent / f".{path.name}.{os.getpid()}.{next(_COUNTER)}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
@@ -29,7 +33,7 @@ def atomic_write(path: Path, data: bytes) -> None:
             os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
 
 
@@ -54,6 +58,8 @@ def sync_files(root: Path, files: dict[str, bytes], check: bool = False) -> list
 
 
 def unified_diff(old: bytes, new: bytes, label: str) -> str:
+    import difflib
+
     a = old.decode("utf-8", "replace").splitlines(keepends=True)
     b = new.decode("utf-8", "replace").splitlines(keepends=True)
     return "".join(difflib.unified_diff(a, b, f"{label} (on disk)", f"{label} (rendered)"))
