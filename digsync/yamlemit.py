@@ -8,7 +8,7 @@ import re
 from collections.abc import Mapping, Sequence
 
 _PLAIN = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-/]*$")
-_PLAIN_KEY = re.compile(r"^[A-Za-z_+][A-Za-z0-9_.\-+]*>?$")
+_PLAIN_KEY = re.compile(r"^\+?[A-Za-z_][A-Za-z0-9_.\-+]*>?$")
 _RESERVED = re.compile(
     r"^(?:y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF"
     r"|null|Null|NULL|\.inf|\.Inf|\.INF|\.nan|\.NaN|\.NAN)$"

@@ -17,6 +17,7 @@ from digsync.errors import Mark, YamlSyntaxError
 PathKey = tuple[Hashable, ...]
 Resolver = Callable[[str], object]
 
+MAX_VALUES = 200_000
 _STR = "tag:yaml.org,2002:str"
 _STANDARD = "tag:yaml.org,2002:"
 
@@ -118,9 +119,15 @@ class _Builder:
         self.path = path
         self.resolve = resolve
         self.out = out
+        self.count = 0
 
     def build(self, node: Any, at: PathKey) -> Any:
         self.out.marks[at] = _mark(self.path, node)
+        self.count += 1
+        if self.count > MAX_VALUES:  # aliases can expand exponentially ("billion laughs")
+            raise YamlSyntaxError(
+                _mark(self.path, node), f"the document expands to more than {MAX_VALUES} values"
+            )
         kind = node.id
         if kind == "scalar":
             return self.scalar(node)

@@ -52,3 +52,7 @@ def test_injection_attempt_stays_one_scalar() -> None:
 
 def test_line_separators_and_controls_are_escaped() -> None:
     assert quote("a\u2028b\x85c\x00\ufeff") == '"a\\Lb\\Nc\\0\\ufeff"'
+
+
+def test_keys_that_look_like_numbers_are_quoted() -> None:
+    assert dump({"+0": 1, "+a": 2, "-1": 3}) == '"+0": 1\n+a: 2\n"-1": 3\n'

@@ -1,0 +1,365 @@
+"""Lint .dig files the way Digdag (and Treasure Data's hosted Digdag) checks them.
+
+``lint_paths`` takes files and project folders; a folder is a project whose workflows
+are its top-level ``*.dig`` files, as ``digdag push`` sees them. Every finding names a
+file, a 1-based line and column, a stable rule code (see docs/lint-rules.md), a
+severity ("error": Digdag or TD rejects it or cannot run it; "warning": suspicious)
+and a message that says what to write instead.
+
+This module loads files, runs the file-level rules (workflow name, top-level keys,
+timezone, schedule) and the project rule (named files exist), and collects, sorts and
+formats findings. ``lint_rules`` compiles the tasks as Digdag does; ``lint_td`` adds
+what the ``td`` profile checks.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from digsync.digfile import LoadedDig, format_key, load_dig
+from digsync.errors import Mark, ScheduleError, UsageError
+from digsync.lint_rules import (
+    TOP_LEVEL_KEYS,
+    Task,
+    Workflow,
+    check_tasks,
+    java_length,
+    sample,
+    suggest,
+)
+from digsync.yamlload import PathKey
+
+PROFILES = ("td", "digdag")
+FILE_OPERATORS = frozenset(
+    {"td", "td_for_each", "td_wait", "pg", "redshift", "bq", "mail", "embulk"}
+)
+"""Operators whose argument is a file of the project (a query, a body, a config)."""
+_RESTRICTED_FIRST = re.compile(r"^[+^@/\\:*?\"<>|]")
+ERROR = "error"
+WARNING = "warning"
+
+
+@dataclass(frozen=True, order=True)
+class Finding:
+    """One lint result; sorts by file, line, column, then code."""
+
+    path: str
+    line: int
+    column: int
+    code: str
+    severity: str
+    message: str
+
+
+def lint_paths(paths: Sequence[str | os.PathLike[str]], profile: str = "td") -> list[Finding]:
+    """Lint files and project folders; findings sorted and free of repeats.
+
+    A folder is a project: its top-level ``*.dig`` files are linted (dot files are
+    skipped, as Digdag skips them) and file references resolve against it. A single
+    file is linted as part of the project in its own folder.
+    """
+    _check_profile(profile)
+    found: set[Finding] = set()
+    for raw in paths:
+        target = Path(raw)
+        if target.is_dir():
+            for dig in _workflow_files(target):
+                found.update(lint_file(dig, profile, target))
+        elif target.is_file():
+            found.update(lint_file(target, profile, target.parent))
+        else:
+            raise UsageError(f"{raw}: no such file or folder")
+    return sorted(found)
+
+
+def lint_file(path: Path, profile: str = "td", project_root: Path | None = None) -> list[Finding]:
+    """Lint one file from disk; unreadable or non-UTF-8 files give one finding."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        return [
+            Finding(
+                str(path),
+                1,
+                1,
+                "yaml",
+                ERROR,
+                f"not UTF-8 text (byte {exc.start}); Digdag reads .dig files as UTF-8",
+            )
+        ]
+    except OSError as exc:
+        return [Finding(str(path), 1, 1, "yaml", ERROR, f"cannot read the file: {exc.strerror}")]
+    return lint_text(text, str(path), profile, project_root)
+
+
+def lint_text(
+    text: str, path: str, profile: str = "td", project_root: Path | None = None
+) -> list[Finding]:
+    """Lint .dig text; ``path`` names it in findings and anchors ``!include``.
+
+    Without ``project_root`` the project rules (referenced files exist) are skipped.
+    """
+    _check_profile(profile)
+    doc = load_dig(text, path, Path(path).parent, strict=False)
+    report = Report(path)
+    for problem in doc.problems:
+        report.add(problem.mark, problem.code, problem.severity, problem.message)
+    if isinstance(doc.data, dict):
+        name = workflow_name(path)
+        _check_workflow_name(doc, report, name)
+        _check_top_level(doc, report, name)
+        _check_schedule(doc, report, _check_timezone(doc, report))
+        workflow = check_tasks(doc, report, name)
+        if project_root is not None:
+            check_files(doc, report, workflow, project_root)
+        if profile == "td":
+            from digsync.lint_td import check_td
+
+            check_td(doc, report, workflow)
+    return sorted(set(report.findings))
+
+
+def findings_to_json(findings: Sequence[Finding]) -> dict[str, object]:
+    """The ``--json`` document: ``{"findings": [{path, line, column, code, ...}]}``."""
+    return {"findings": [asdict(f) for f in findings]}
+
+
+class Report:
+    """Collects findings for one linted file."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.findings: list[Finding] = []
+
+    def add(self, mark: Mark, code: str, severity: str, message: str) -> None:
+        """Record a finding at ``mark`` (which may point into an included file)."""
+        self.findings.append(Finding(mark.path, mark.line, mark.column, code, severity, message))
+
+    def error(self, mark: Mark, code: str, message: str) -> None:
+        self.add(mark, code, ERROR, message)
+
+    def warning(self, mark: Mark, code: str, message: str) -> None:
+        self.add(mark, code, WARNING, message)
+
+
+def workflow_name(path: str) -> str:
+    """The workflow name Digdag derives from the file name (``a/b.dig`` gives ``b``)."""
+    base = Path(path).name
+    return base[: -len(".dig")] if base.endswith(".dig") else base
+
+
+def _check_workflow_name(doc: LoadedDig, report: Report, name: str) -> None:
+    """ModelValidator.checkWorkflowName on the name taken from the file name."""
+    if not doc.path.endswith(".dig"):
+        return
+    problem = None
+    if not name:
+        problem = "can't be blank"
+    elif name[0].isdigit() and name[0] in "0123456789":
+        problem = "can't start with a numeric digit (0-9)"
+    elif _RESTRICTED_FIRST.match(name):
+        problem = "can't include special symbols (+ ^ @ / \\ / : * ? \" < > |)"
+    elif java_length(name) > 255:
+        problem = "can't be longer than 255 characters"
+    if problem:
+        report.error(
+            doc.mark(()),
+            "workflow-name",
+            f'workflow name {problem}: "{format_key(name)}" (the name comes from the '
+            "file name: rename the file, e.g. to start with a letter)",
+        )
+
+
+def _check_top_level(doc: LoadedDig, report: Report, name: str) -> None:
+    """WorkflowFile.fromConfig: only known keys and +tasks at the top level."""
+    for key, value in doc.data.items():
+        if key in TOP_LEVEL_KEYS or key.startswith("+"):
+            continue
+        hint = suggest(key, TOP_LEVEL_KEYS)
+        if hint:
+            hint = f"did you mean {hint}?"
+        elif key.startswith("_"):
+            hint = (
+                f"{format_key(key)} is not allowed at the top level: move it into a task "
+                "(parameters go under _export:)"
+            )
+        elif isinstance(value, dict) and any(str(k).endswith(">") for k in value):
+            hint = f"a task name starts with '+': write +{format_key(key)}:"
+        elif key.endswith(">"):
+            hint = "an operator belongs inside a task: write +task: then the operator under it"
+        else:
+            hint = (
+                "allowed are timezone, schedule, sla, _export, _error, _check, _retry, "
+                "_parallel and +tasks; put parameters under _export:"
+            )
+        report.error(
+            doc.key_mark((key,)),
+            "top-level-key",
+            f"Workflow '{format_key(name)}' includes unknown keys: [{format_key(key)}]: {hint}",
+        )
+    export = doc.data.get("_export", {})
+    if "_export" in doc.data and not isinstance(export, dict):
+        report.error(
+            doc.mark(("_export",)),
+            "param-type",
+            "Parameter '_export' must be an object: write _export: then indented key: value lines",
+        )
+
+
+def _check_timezone(doc: LoadedDig, report: Report) -> str:
+    """The workflow's time zone (UTC when absent or invalid); bad names are errors."""
+    value = doc.data.get("timezone")
+    if value is None:
+        return "UTC"
+    mark = doc.mark(("timezone",))
+    if not isinstance(value, str):
+        report.error(
+            mark,
+            "timezone",
+            f"Expected a time zone name for key 'timezone' but got {sample(value)}: "
+            "write a name such as UTC or Asia/Tokyo",
+        )
+        return "UTC"
+    from digsync.schedule import parse_timezone
+
+    try:
+        parse_timezone(value)
+    except ScheduleError as exc:
+        report.error(mark, "timezone", str(exc))
+        return "UTC"
+    return value
+
+
+def _check_schedule(doc: LoadedDig, report: Report, timezone: str) -> None:
+    """The top-level schedule, checked as the server does on push."""
+    if "schedule" not in doc.data:
+        return
+    block = doc.data["schedule"]
+    if not isinstance(block, dict):
+        report.error(
+            doc.mark(("schedule",)),
+            "schedule",
+            "Parameter 'schedule' must be an object: write schedule: then a line "
+            "such as daily>: 07:00:00",
+        )
+        return
+    from digsync.schedule import parse_schedule
+
+    try:
+        parse_schedule(block, timezone)
+    except ScheduleError as exc:
+        message = str(exc)
+        report.error(_schedule_mark(doc, block, message), "schedule", message)
+
+
+def _schedule_mark(doc: LoadedDig, block: dict[str, Any], message: str) -> Any:
+    """Point at the schedule key the message names, else at the directive."""
+    for key in block:
+        if f"'{key}'" in message:
+            return doc.key_mark(("schedule", key))
+    for key in block:
+        if key.endswith(">"):
+            return doc.mark(("schedule", key))
+    return doc.key_mark(("schedule",))
+
+
+def check_files(doc: LoadedDig, report: Report, workflow: Workflow, root: Path) -> None:
+    """Project rule: every query, script and workflow file a task names exists.
+
+    Paths are relative to the project folder (the workflow's working directory);
+    names holding ``${...}`` are only known at run time and are skipped.
+    """
+    for task in workflow.tasks:
+        if task.kind != "operator" or task.operator is None:
+            continue
+        command, at = _command(task)
+        if not isinstance(command, str) or not command.strip() or "${" in command:
+            continue
+        if task.operator == "py":
+            _check_module(doc, report, command.strip(), at, root)
+            continue
+        name = _file_name(task.operator, command.strip())
+        if name is not None:
+            _check_file(doc, report, task.operator, name, at, root)
+
+
+def _command(task: Task) -> tuple[Any, PathKey]:
+    """The operator's argument: the ``op>`` value, or ``_command`` with ``_type``."""
+    key = f"{task.operator}>"
+    if key in task.params:
+        return task.params[key]
+    return task.params.get("_command", (None, task.op_at or task.at))
+
+
+def _file_name(operator: str, command: str) -> str | None:
+    """The project file an operator reads, if it reads one."""
+    if operator in FILE_OPERATORS:
+        return command
+    if operator == "td_load" and command.endswith((".yml", ".yaml")):
+        return command
+    if operator == "call":
+        return command if command.endswith(".dig") else command + ".dig"
+    return None
+
+
+def _check_file(
+    doc: LoadedDig, report: Report, operator: str, name: str, at: PathKey, root: Path
+) -> None:
+    target = os.path.normpath(os.path.join(root, name))
+    base = os.path.normpath(root)
+    if os.path.isabs(name) or not (target == base or target.startswith(base + os.sep)):
+        report.error(
+            doc.mark(at),
+            "missing-file",
+            f"{operator}> names {format_key(name)}, outside the project folder: "
+            "only files inside the project are uploaded; move the file into it",
+        )
+    elif not os.path.isfile(target):
+        report.error(
+            doc.mark(at),
+            "missing-file",
+            f"{operator}> file {format_key(name)} not found in the project "
+            f"(looked for {format_key(target, 120)}); create it or fix the path, "
+            "which is relative to the project folder",
+        )
+
+
+def _check_module(doc: LoadedDig, report: Report, command: str, at: PathKey, root: Path) -> None:
+    """py> a.b.func imports a.b, and a (class b) if that fails (Digdag's runner.py)."""
+    parts = command.split(".")
+    candidates = [parts[:-1], parts[:-2]] if len(parts) > 2 else [parts[:-1]]
+    candidates = [m for m in candidates if m and all(m)]
+    if any(_module_exists(root, module) for module in candidates):
+        return
+    looked = " or ".join(f"{'/'.join(m)}.py" for m in candidates) or "a module"
+    report.warning(
+        doc.mark(at),
+        "py-module",
+        f"py> {format_key(command)}: no {format_key(looked, 120)} in the project (nor a package "
+        "folder with __init__.py); write py>: module.function with the module's file under "
+        "the project folder, unless the Docker image provides the module",
+    )
+
+
+def _module_exists(root: Path, module: list[str]) -> bool:
+    base = os.path.join(root, *module)
+    return os.path.isfile(base + ".py") or os.path.isfile(os.path.join(base, "__init__.py"))
+
+
+def _workflow_files(folder: Path) -> list[Path]:
+    """The project's workflows: top-level ``*.dig`` files, dot files excluded."""
+    return sorted(
+        p
+        for p in folder.iterdir()
+        if p.suffix == ".dig" and not p.name.startswith(".") and p.is_file()
+    )
+
+
+def _check_profile(profile: str) -> None:
+    if profile not in PROFILES:
+        raise UsageError(f"unknown lint profile {profile!r}: expected td or digdag")
