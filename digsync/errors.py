@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 
 class DigsyncError(Exception):
@@ -15,9 +16,8 @@ class UsageError(DigsyncError):
     """Bad command-line usage or a missing file."""
 
 
-@dataclass(frozen=True)
-class Mark:
-    """A position in a file; line and column are 1-based."""
+class Mark(NamedTuple):
+    """A position in a file; line and column are 1-based. (A tuple: one per YAML node.)"""
 
     path: str
     line: int

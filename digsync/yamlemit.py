@@ -13,6 +13,7 @@ _RESERVED = re.compile(
     r"^(?:y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF"
     r"|null|Null|NULL|\.inf|\.Inf|\.INF|\.nan|\.NaN|\.NAN)$"
 )
+_SIMPLE = re.compile(r"^[ !#-\[\]-~]*$")  # printable ASCII without " and \\
 _ESCAPES = {
     "\\": "\\\\",
     '"': '\\"',
@@ -39,6 +40,8 @@ def _printable(ch: str) -> bool:
 
 def quote(text: str) -> str:
     """A double-quoted YAML scalar for any string, surrogates and controls included."""
+    if _SIMPLE.match(text):
+        return f'"{text}"'
     out = ['"']
     for ch in text:
         if ch in _ESCAPES:
@@ -93,7 +96,9 @@ def _mapping(data: Mapping[str, object], indent: int, lines: list[str], blank: b
 
 
 def _entry(head: str, value: object, indent: int, lines: list[str]) -> None:
-    if isinstance(value, Mapping):
+    if isinstance(value, str | int | bool) or value is None:
+        lines.append(f"{head} {scalar(value)}")
+    elif isinstance(value, Mapping):
         if not value:
             lines.append(f"{head} {{}}")
             return

@@ -49,6 +49,7 @@ class Loaded:
             path = path[:-1]
 
 
+_TYPED_START = frozenset("~nNtTfF0123456789+-.")
 _NULL = re.compile(r"^(?:~|null|Null|NULL|)$")
 _BOOL = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
 _INT10 = re.compile(r"^[-+]?[0-9]+$")
@@ -61,6 +62,8 @@ _NAN = re.compile(r"^(?:\.nan|\.NaN|\.NAN)$")
 
 def resolve_core(text: str) -> object:
     """Type a plain scalar by the YAML 1.2 core schema: ``10:00:00`` stays a string."""
+    if text and text[0] not in _TYPED_START:
+        return text
     if _NULL.match(text):
         return None
     if text in _BOOL:
@@ -81,17 +84,38 @@ def resolve_core(text: str) -> object:
     return text
 
 
-def compose(text: str, path: str) -> Any:
-    """Parse text into a node tree; a syntax error names file, line and column.
+_PLAIN = "?plain"  # the tag our loader gives untagged plain scalars; we type them
 
-    libyaml builds the nodes (fast, with marks); the tags it guesses by YAML 1.1 are
-    ignored for plain scalars, which the caller's resolver types instead.
-    """
+
+def _loader() -> Any:
+    """A libyaml composer whose resolver only marks plain scalars, leaving typing to us."""
+    import yaml
+    from yaml.nodes import ScalarNode, SequenceNode
+
+    base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    tags = {ScalarNode: _STR, SequenceNode: "tag:yaml.org,2002:seq"}
+
+    class Loader(base):  # type: ignore[misc, valid-type]
+        def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
+            if kind is ScalarNode and implicit[0]:
+                return _PLAIN
+            return tags.get(kind, "tag:yaml.org,2002:map")
+
+    return Loader
+
+
+_LOADER: Any = None
+
+
+def compose(text: str, path: str) -> Any:
+    """Parse text into a node tree; a syntax error names file, line and column."""
+    global _LOADER
     import yaml
 
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    if _LOADER is None:
+        _LOADER = _loader()
     try:
-        return yaml.compose(text, Loader=loader)
+        return yaml.compose(text, Loader=_LOADER)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -154,25 +178,13 @@ class _Builder:
     def scalar(self, node: Any) -> object:
         tag: str = node.tag or _STR
         text: str = node.value
+        if tag == _PLAIN:
+            return self.resolve(text)
+        if tag == _STR:
+            return text
         if not tag.startswith(_STANDARD):
             return Tagged(tag, text)
-        if node.style:
-            return text if tag == _STR else _explicit(tag, text)
-        if tag == _STR and _looks_typed(text):
-            return text  # an explicit !!str: libyaml would have typed this plain scalar
-        return self.resolve(text)
-
-
-_YAML11_TYPED = re.compile(
-    r"^(?:~|null|Null|NULL|yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON"
-    r"|off|Off|OFF|[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?(?:[eE][-+][0-9]+)?|[-+]?\.[0-9_]+(?:[eE][-+][0-9]+)?"
-    r"|0x[0-9a-fA-F_]+|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
-)
-
-
-def _looks_typed(text: str) -> bool:
-    """Whether libyaml's YAML 1.1 resolver types this plain scalar as non-string."""
-    return bool(_YAML11_TYPED.match(text))
+        return _explicit(tag, text)
 
 
 def _explicit(tag: str, text: str) -> object:
