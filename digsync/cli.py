@@ -18,6 +18,17 @@ from digsync.errors import ConfigError, DigsyncError, UsageError
 Handler = Callable[[argparse.Namespace], int]
 
 
+def _formatter(prog: str) -> argparse.HelpFormatter:
+    """argparse's formatter with the width found without importing shutil (start-up)."""
+    import os
+
+    try:
+        width = int(os.environ.get("COLUMNS", "")) or os.get_terminal_size().columns
+    except (ValueError, OSError):
+        width = 80
+    return argparse.HelpFormatter(prog, width=max(width, 40) - 2)
+
+
 def _add_config(p: argparse.ArgumentParser, many: bool = False) -> None:
     if many:
         p.add_argument(
@@ -38,22 +49,26 @@ def _add_config(p: argparse.ArgumentParser, many: bool = False) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="digsync",
+        formatter_class=_formatter,
         description="Keep a Treasure Data Workflow (Digdag) project in step with config.yaml.",
     )
     parser.add_argument("--version", action="version", version=f"digsync {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    p = sub.add_parser("init", help="write a commented example config.yaml")
+    def command(name: str, help: str) -> argparse.ArgumentParser:
+        return commands.add_parser(name, help=help, formatter_class=_formatter)
+
+    p = command("init", "write a commented example config.yaml")
     p.add_argument("--config", default="config.yaml", metavar="FILE", help="where to write it")
     p.add_argument("--force", action="store_true", help="overwrite an existing file")
     p.set_defaults(func=cmd_init)
 
-    p = sub.add_parser("validate", help="check config.yaml and report every problem")
+    p = command("validate", "check config.yaml and report every problem")
     _add_config(p, many=True)
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_validate)
 
-    p = sub.add_parser("generate", help="render the workflow project from config.yaml")
+    p = command("generate", "render the workflow project from config.yaml")
     _add_config(p, many=True)
     p.add_argument(
         "--output",
@@ -71,7 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_generate)
 
-    p = sub.add_parser("lint", help="check .dig files and project folders as Digdag does")
+    p = command("lint", "check .dig files and project folders as Digdag does")
     p.add_argument("paths", nargs="+", metavar="PATH", help=".dig files or project folders")
     p.add_argument(
         "--profile",
@@ -82,7 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_lint)
 
-    p = sub.add_parser("schedule", help="describe the schedule and list the next runs")
+    p = command("schedule", "describe the schedule and list the next runs")
     src = p.add_mutually_exclusive_group()
     src.add_argument("--config", metavar="FILE", help="config file (default: config.yaml)")
     src.add_argument("--dig", metavar="FILE.dig", help="read the schedule from a .dig file")
@@ -96,7 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_schedule)
 
-    p = sub.add_parser("schema", help="print the JSON Schema of config.yaml")
+    p = command("schema", "print the JSON Schema of config.yaml")
     p.add_argument("--output", metavar="FILE", help="write it to FILE instead")
     p.set_defaults(func=cmd_schema)
     return parser

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from digsync.config import Config, load_config
 from digsync.errors import ConfigError, DigsyncError, Problem, UsageError
@@ -62,10 +61,12 @@ def validate_configs(paths: list[str]) -> dict[str, Any]:
     return {"valid": all(e["valid"] for e in entries), "configs": entries}
 
 
-@dataclass
 class GenerateResult:
-    actions: list[FileAction] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    """Per-file actions and the warnings of every config, in order."""
+
+    def __init__(self) -> None:
+        self.actions: list[FileAction] = []
+        self.warnings: list[str] = []
 
     @property
     def changed(self) -> bool:
@@ -99,8 +100,6 @@ def generate(
     check: bool = False,
 ) -> GenerateResult:
     """Render every config and write (or, with check, compare) its files."""
-    from dataclasses import replace
-
     from digsync.render import render_project
     from digsync.writer import sync_files
 
@@ -113,7 +112,7 @@ def generate(
         from digsync.config import check_project_name
 
         check_project_name(project)
-        configs = [replace(configs[0], project=project)]
+        configs = [configs[0]._replace(project=project)]
     _refuse_duplicate_projects(configs)
     result = GenerateResult()
     for config in configs:
@@ -163,8 +162,7 @@ def _schedule_only(config: Config, check: bool) -> FileAction:
     return sync_files(target.parent, {target.name: new.encode("utf-8")}, check=check)[0]
 
 
-@dataclass
-class Preview:
+class Preview(NamedTuple):
     data: dict[str, Any]
     warnings: list[str]
 

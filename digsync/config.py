@@ -10,9 +10,8 @@ import hashlib
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from digsync.configschema import DEFAULT_IMAGE, SECTIONS
 from digsync.errors import ConfigError, Problem, ScheduleError, UsageError
@@ -36,28 +35,29 @@ _DAY_NAMES = {
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
 
 
-@dataclass(frozen=True)
-class Channel:
+class Channel(NamedTuple):
     """A notification channel. ``secret_key`` names the project secret with the webhook."""
 
     type: str
     secret_key: str | None = None
-    webhook_url: str | None = field(default=None, repr=False)
+    webhook_url: str | None = None
     recipients: tuple[str, ...] = ()
     sender: str | None = None
     smtp_port: int = 587
     subject: str | None = None
     message_template: str | None = None
 
+    def __repr__(self) -> str:
+        shown = self._replace(webhook_url="***" if self.webhook_url else None)
+        return "Channel" + tuple.__repr__(shown)
 
-@dataclass(frozen=True)
-class Notify:
+
+class Notify(NamedTuple):
     enabled: bool = False
     channels: tuple[Channel, ...] = ()
 
 
-@dataclass(frozen=True)
-class ScheduleSettings:
+class ScheduleSettings(NamedTuple):
     """The schedule as config.yaml says it, normalised; ``directive`` is the .dig block."""
 
     frequency: str
@@ -65,8 +65,7 @@ class ScheduleSettings:
     directive: dict[str, object] | None
 
 
-@dataclass(frozen=True)
-class Config:
+class Config(NamedTuple):
     path: str
     semantic_database: str
     databases: tuple[str, ...]

@@ -38,12 +38,10 @@ the tz database rules for every year.
 
 from __future__ import annotations
 
-import calendar
 import re
 from bisect import bisect_left
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
-from functools import cached_property
+from typing import NamedTuple
 
 from digsync.errors import ScheduleError
 
@@ -87,8 +85,7 @@ def _same_ignoring_case(a: str, b: str) -> bool:
     )
 
 
-@dataclass(frozen=True)
-class _Kind:
+class _Kind(NamedTuple):
     """One of the five fields: its name, range and names (cron4j's ValueParser)."""
 
     name: str
@@ -158,21 +155,23 @@ def _parse_element(text: str, kind: _Kind) -> list[int]:
     return values[::step]
 
 
-@dataclass(frozen=True)
-class Field:
-    """One parsed field. ``values`` is None for ``*``; else cron4j's ordered value list."""
+class Field(NamedTuple):
+    """One parsed field. ``values`` is None for ``*``; else cron4j's ordered value list.
+
+    ``ordered`` holds the listed values in ascending order (empty for ``*``).
+    """
 
     text: str
     values: tuple[int, ...] | None
+    ordered: tuple[int, ...] = ()
+
+    @classmethod
+    def of(cls, text: str, values: tuple[int, ...] | None) -> Field:
+        return cls(text, values, tuple(sorted(values or ())))
 
     def match(self, value: int) -> bool:
         """IntArrayValueMatcher / AlwaysTrueValueMatcher."""
         return self.values is None or value in self.values
-
-    @cached_property
-    def ordered(self) -> tuple[int, ...]:
-        """The listed values in ascending order (empty for ``*``)."""
-        return tuple(sorted(self.values or ()))
 
     def next_from(self, value: int, low: int, high: int) -> int | None:
         """The smallest matching value >= ``value`` within ``low..high``, or None."""
@@ -191,18 +190,20 @@ class Field:
 def _parse_field(text: str, kind: _Kind) -> Field:
     """cron4j buildValueMatcher: ``*`` or a comma list, duplicates dropped in order."""
     if text == "*":
-        return Field(text, None)
+        return Field.of(text, None)
     values: list[int] = []
     for element in tokens(text, ","):
         values += [v for v in _parse_element(element, kind) if v not in values]
     if not values:
         raise _Bad("no values")
-    return Field(text, tuple(values))
+    return Field.of(text, tuple(values))
 
 
 def month_days(year: int, month: int) -> int:
     """Days in a month (Gregorian)."""
-    return calendar.monthrange(year, month)[1]
+    if month == 2:
+        return 29 if year % 4 == 0 and (year % 100 != 0 or year % 400 == 0) else 28
+    return 30 if month in (4, 6, 9, 11) else 31
 
 
 def sunday0(day: date) -> int:
@@ -221,8 +222,7 @@ def local(epoch: int, tz: tzinfo) -> datetime:
     return datetime.fromtimestamp(epoch, tz)
 
 
-@dataclass(frozen=True)
-class Group:
+class Group(NamedTuple):
     """One ``|``-separated pattern with its five fields."""
 
     text: str
@@ -297,8 +297,7 @@ class Group:
                     mo, y = 1, y + 1
 
 
-@dataclass(frozen=True)
-class CronPattern:
+class CronPattern(NamedTuple):
     """A parsed cron4j scheduling pattern (one or more ``|``-joined groups)."""
 
     text: str

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import NamedTuple
 
 
@@ -40,8 +39,7 @@ class ScheduleError(DigsyncError):
     """A schedule, cron pattern or time zone that Digdag would reject."""
 
 
-@dataclass(frozen=True)
-class Problem:
+class Problem(NamedTuple):
     """One config finding: where, which key, what is wrong, and how to fix it."""
 
     mark: Mark | None

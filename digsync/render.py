@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import shlex
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from digsync import __version__
 from digsync.config import Channel, Config, Notify
@@ -29,8 +28,7 @@ SUBJECTS = {
 }
 
 
-@dataclass(frozen=True)
-class Project:
+class Project(NamedTuple):
     """A rendered workflow project: project-relative path -> file bytes."""
 
     name: str

@@ -27,9 +27,9 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from itertools import islice
+from typing import NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from digsync.cron import NEVER, CronPattern, java_int, local, tokens
@@ -52,8 +52,7 @@ _ZONE_HINTS = dict.fromkeys(("PST", "PDT"), "America/Los_Angeles") | {
 _MAX_EPOCH = 253402300799  # 9999-12-31T23:59:59Z, the end of Python's datetime range
 
 
-@dataclass(frozen=True)
-class Schedule:
+class Schedule(NamedTuple):
     """A validated ``schedule:`` block; ``value`` is what :meth:`directive` writes back."""
 
     kind: str
@@ -78,8 +77,7 @@ class Schedule:
         return out
 
 
-@dataclass(frozen=True)
-class Run:
+class Run(NamedTuple):
     """One scheduled session: its session time and the time it starts running."""
 
     session_time: datetime

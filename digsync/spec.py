@@ -5,17 +5,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Hashable, Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 from digsync.errors import Problem
 from digsync.yamlload import Loaded, PathKey
 
 Check = Callable[[Any], str | None]
+_NO_PROPERTIES: Mapping[str, Any] = MappingProxyType({})
 
 
-@dataclass(frozen=True)
-class Spec:
+class Spec(NamedTuple):
     """One node of the schema.
 
     ``kind`` is string, boolean, integer, array, object or map (free keys, typed values).
@@ -31,7 +31,7 @@ class Spec:
     pattern: str | None = None
     pattern_hint: str = ""
     items: Spec | None = None
-    properties: Mapping[str, Spec] = field(default_factory=dict)
+    properties: Mapping[str, Spec] = _NO_PROPERTIES
     values: Spec | None = None
     required: tuple[str, ...] = ()
     one_of_kinds: tuple[str, ...] = ()

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import itertools
 import os
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 _COUNTER = itertools.count()
 
 
-@dataclass(frozen=True)
-class FileAction:
+class FileAction(NamedTuple):
     """What happened (or would happen) to one file: create, update or identical."""
 
     path: Path

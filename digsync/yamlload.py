@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from digsync.errors import Mark, YamlSyntaxError
 
@@ -22,22 +21,23 @@ _STR = "tag:yaml.org,2002:str"
 _STANDARD = "tag:yaml.org,2002:"
 
 
-@dataclass(frozen=True)
-class Tagged:
+class Tagged(NamedTuple):
     """A scalar with an application tag such as ``!include``."""
 
     tag: str
     value: str
 
 
-@dataclass
 class Loaded:
     """Plain data with value and key positions keyed by their path from the root."""
 
-    data: Any
-    marks: dict[PathKey, Mark] = field(default_factory=dict)
-    key_marks: dict[PathKey, Mark] = field(default_factory=dict)
-    duplicates: list[tuple[Mark, PathKey]] = field(default_factory=list)
+    __slots__ = ("data", "duplicates", "key_marks", "marks")
+
+    def __init__(self, data: Any) -> None:
+        self.data = data
+        self.marks: dict[PathKey, Mark] = {}
+        self.key_marks: dict[PathKey, Mark] = {}
+        self.duplicates: list[tuple[Mark, PathKey]] = []
 
     def mark(self, path: PathKey) -> Mark | None:
         """Position of the value at path, else of the nearest parent that has one."""
