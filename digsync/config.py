@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from digsync.configschema import DEFAULT_IMAGE, SECTIONS
+from digsync.configschema import DEFAULT_IMAGE, FREQUENCIES, SECTIONS
 from digsync.errors import ConfigError, Problem, ScheduleError, UsageError
 from digsync.spec import Validator, describe_value, suggest
 from digsync.yamlload import Loaded, PathKey, load
@@ -144,13 +144,21 @@ def check_loaded(loaded: Loaded, path: str) -> Config:
             v.check(spec, value, (key,))
     for name in ("semantic_database", "scope"):
         if data.get(name) is None:
-            v.add((), f"missing required section '{name}'")
+            v.add((name,), "missing required section")
+    shape_errors = any(p.severity == "error" for p in v.problems)
+    try:
+        config = _build(v, data, path)
+    except (TypeError, KeyError, AttributeError, ValueError):
+        if not shape_errors:  # a bug, not a config problem
+            raise
     if any(p.severity == "error" for p in v.problems):
-        raise ConfigError(v.problems)
-    config = _build(v, data, path)
-    if any(p.severity == "error" for p in v.problems):
-        raise ConfigError(v.problems)
+        raise ConfigError(_in_file_order(v.problems))
     return config
+
+
+def _in_file_order(problems: list[Problem]) -> list[Problem]:
+    """Problems sorted by position, so the shape and meaning checks read as one list."""
+    return sorted(problems, key=lambda p: (p.mark is None, p.mark[1:] if p.mark else (0, 0)))
 
 
 def _dotted(path: PathKey) -> str:
@@ -217,6 +225,8 @@ def _schedule(v: Validator, s: dict[str, Any]) -> ScheduleSettings:
     tz = s.get("timezone") or "UTC"
     _check_timezone(v, tz)
     frequency = s.get("frequency") or "daily"
+    if frequency not in FREQUENCIES:  # already reported
+        return ScheduleSettings(frequency, tz, None)
     if s.get("enabled", True) is False or frequency == "manual":
         return ScheduleSettings("manual", tz, None)
     value: object
@@ -228,7 +238,7 @@ def _schedule(v: Validator, s: dict[str, Any]) -> ScheduleSettings:
         kind, value = "weekly>", f"{_weekday(v, s)},{_day_time(v, s)}"
     elif frequency == "monthly":
         day = s.get("day_of_month") or 1
-        if day > 28:
+        if isinstance(day, int) and day > 28:
             v.add(
                 (*at, "day_of_month"),
                 f"day {day} does not occur in every month; those months have no run",
@@ -236,7 +246,8 @@ def _schedule(v: Validator, s: dict[str, Any]) -> ScheduleSettings:
             )
         kind, value = "monthly>", f"{day},{_day_time(v, s)}"
     elif frequency == "interval":
-        kind, value = _interval(v, s.get("interval_minutes") or 60)
+        minutes = s.get("interval_minutes") or 60
+        kind, value = _interval(v, minutes if isinstance(minutes, int) and minutes > 0 else 60)
     else:
         expr = s.get("cron_expression")
         if not expr:
@@ -300,7 +311,7 @@ def _check_directive(
 
 
 def _parse_time(v: Validator, text: str) -> tuple[int, int, int | None] | None:
-    m = _TIME.match(text)
+    m = _TIME.match(text) if isinstance(text, str) else None
     if not m:
         return None
     return int(m.group(1)), int(m.group(2)), int(m.group(3)) if m.group(3) else None

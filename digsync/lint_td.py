@@ -80,7 +80,7 @@ def _operator(doc: LoadedDig, report: Report, task: Task) -> None:
             "td-docker-image",
             f"py> needs a Docker image on Treasure Data: {format_key(task.full_name)} "
             "has no docker.image; add _export: {docker: {image: "
-            '"digdag/digdag-python:3.10"}} to the workflow or to this task',
+            '"treasuredata/customscript-python:3.12.11-td0"}} to the workflow or to this task',
         )
 
 

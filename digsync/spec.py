@@ -94,6 +94,7 @@ class Validator:
     def __init__(self, loaded: Loaded) -> None:
         self.loaded = loaded
         self.problems: list[Problem] = []
+        self.reported: set[PathKey] = set()
 
     def add(
         self,
@@ -103,6 +104,10 @@ class Validator:
         severity: str = "error",
         key_mark: bool = False,
     ) -> None:
+        if path in self.reported:  # one problem per key: the first check is the precise one
+            return
+        if severity == "error":
+            self.reported.add(path)
         mark = self.loaded.key_marks.get(path) if key_mark else None
         mark = mark or self.loaded.mark(path)
         self.problems.append(Problem(mark, format_path(path), message, hint, severity))
@@ -157,7 +162,7 @@ class Validator:
             return
         for name in spec.required:
             if value.get(name) is None:
-                self.add(path, f"missing required key '{name}'")
+                self.add((*path, name), "missing required key")
         for key, item in value.items():
             sub = spec.properties.get(key) if isinstance(key, str) else None
             if sub is None:

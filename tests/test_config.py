@@ -51,8 +51,8 @@ def test_unknown_top_level_section_is_a_warning() -> None:
 
 def test_missing_required_sections() -> None:
     assert errors_of("workflow:\n  project: x_y\n") == [
-        "config.yaml:1:1: missing required section 'semantic_database'",
-        "config.yaml:1:1: missing required section 'scope'",
+        "config.yaml:1:1: semantic_database: missing required section",
+        "config.yaml:1:1: scope: missing required section",
     ]
 
 
@@ -369,4 +369,26 @@ def test_interval_digdag_cannot_keep_is_rejected(minutes: int) -> None:
         f"sync.schedule.interval_minutes: Digdag cannot run every {minutes} minutes: "
         f"minutes_interval>: N matches minutes */N of each hour, so runs would not be "
         f"{minutes} minutes apart"
+    ]
+
+
+def test_shape_and_meaning_errors_come_together_in_file_order() -> None:
+    text = (
+        BASE.replace("frequency: daily", "frequency: weekly")
+        .replace('time: "03:00:00"', 'time: "25:00:00"\n    day_of_week: Mondai')
+        .replace("sync_mode: delta", "sync_mode: deltaa")
+    )
+    assert errors_of(text) == [
+        "config.yaml:6:14: sync.sync_mode: expected one of full, delta; got 'deltaa' "
+        "(did you mean 'delta'?)",
+        "config.yaml:9:11: sync.schedule.time: expected HH:MM:SS with hours 0-23, minutes and "
+        "seconds 0-59; got '25:00:00'",
+        "config.yaml:10:18: sync.schedule.day_of_week: expected a day name such as Monday or "
+        "Mon; got 'Mondai' (did you mean 'Monday'?)",
+    ]
+
+
+def test_missing_required_key_names_the_key() -> None:
+    assert errors_of(BASE.replace('  databases: ["gld_*"]\n', "  exclude_patterns: []\n")) == [
+        "config.yaml:4:3: scope.databases: missing required key"
     ]

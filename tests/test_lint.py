@@ -625,7 +625,8 @@ def test_py_needs_a_docker_image() -> None:
             "td-docker-image",
             "error",
             "py> needs a Docker image on Treasure Data: +wf+a has no docker.image; add _export: "
-            '{docker: {image: "digdag/digdag-python:3.10"}} to the workflow or to this task',
+            '{docker: {image: "treasuredata/customscript-python:3.12.11-td0"}} '
+            "to the workflow or to this task",
         )
     ]
     inherited = (
