@@ -46,6 +46,19 @@ def _add_config(p: argparse.ArgumentParser, many: bool = False) -> None:
         )
 
 
+def _add_target(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--target",
+        choices=("local", "td", "digdag", "tdx"),
+        help="where to push (default: $DIGSYNC_TARGET, config target.type, local)",
+    )
+    p.add_argument(
+        "--endpoint",
+        metavar="URL",
+        help="server URL for td or digdag (default: the region's TD endpoint)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="digsync",
@@ -82,7 +95,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="write nothing; exit 1 when files on disk differ from a fresh render",
     )
-    p.add_argument("--push", action="store_true", help="push after generating")
+    p.add_argument("--push", action="store_true", help="push after generating (as digsync push)")
+    _add_target(p)
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_generate)
 
@@ -110,6 +124,55 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--next", type=int, default=5, metavar="N", help="how many runs (default 5)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_schedule)
+
+    p = command("plan", "show what a push would change on the server")
+    _add_config(p, many=True)
+    _add_target(p)
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_plan)
+
+    p = command("push", "push the rendered project to the target")
+    _add_config(p, many=True)
+    _add_target(p)
+    p.add_argument(
+        "--jobs", type=int, default=4, metavar="N", help="projects pushed at once (default 4)"
+    )
+    p.add_argument(
+        "--expect-revision",
+        metavar="REV",
+        help="push only if the server still runs REV (as digsync plan showed)",
+    )
+    p.add_argument(
+        "--schedule-from",
+        metavar="ISO",
+        help="first time the new schedule may run (Digdag's schedule_from)",
+    )
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_push)
+
+    p = command("status", "report drift: config, last push, and what the server runs")
+    _add_config(p, many=True)
+    _add_target(p)
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_status)
+
+    p = command("history", "list server revisions beside the local push ledger")
+    _add_config(p)
+    _add_target(p)
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_history)
+
+    p = command("rollback", "re-push an earlier revision as a new one")
+    p.add_argument(
+        "revision",
+        nargs="?",
+        metavar="REVISION",
+        help="revision to restore (default: the one before the current)",
+    )
+    _add_config(p)
+    _add_target(p)
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_rollback)
 
     p = command("schema", "print the JSON Schema of config.yaml")
     p.add_argument("--output", metavar="FILE", help="write it to FILE instead")
@@ -182,11 +245,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_generate(args: argparse.Namespace) -> int:
     from digsync.commands import generate
 
-    if args.push:
-        raise UsageError(
-            "--push needs a push target, which this version of digsync "
-            "does not have yet; run generate without --push"
-        )
+    if args.push and args.check:
+        raise UsageError("--push and --check do not go together")
     result = generate(
         _configs(args),
         output=args.output,
@@ -206,6 +266,127 @@ def cmd_generate(args: argparse.Namespace) -> int:
     if args.check and result.changed:
         print("generated files are out of date: run digsync generate", file=sys.stderr)
         return 1
+    if args.push:
+        return _push(args, _configs(args), jobs=4, expect=None, schedule_from=None)
+    return 0
+
+
+def _choice(args: argparse.Namespace) -> Any:
+    from digsync.remote import TargetChoice
+
+    return TargetChoice(args.target, args.endpoint)
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    from digsync.remote import plan_one
+
+    plans = [plan_one(path, _choice(args)) for path in _configs(args)]
+    if args.json:
+        print(json.dumps({"plans": [p.to_json() for p in plans]}, indent=2))
+    else:
+        from digsync.output import print_plan
+
+        for plan in plans:
+            print_plan(plan)
+    return 1 if any(p.changed for p in plans) else 0
+
+
+def _push(
+    args: argparse.Namespace,
+    paths: list[str],
+    jobs: int,
+    expect: str | None,
+    schedule_from: str | None,
+) -> int:
+    from digsync.output import print_push_summary
+    from digsync.remote import push_many
+
+    if expect and len(paths) > 1:
+        raise UsageError("--expect-revision takes one --config")
+    results = push_many(
+        paths, _choice(args), jobs=jobs, expect_revision=expect, schedule_from=schedule_from
+    )
+    if getattr(args, "json", False):
+        print(json.dumps({"results": [r._asdict() for r in results]}, indent=2))
+    else:
+        print_push_summary(results)
+    return 1 if any(r.status == "failed" for r in results) else 0
+
+
+def cmd_push(args: argparse.Namespace) -> int:
+    if args.jobs < 1:
+        raise UsageError("--jobs: expected a number of at least 1")
+    return _push(args, _configs(args), args.jobs, args.expect_revision, args.schedule_from)
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from digsync.config import load_config
+    from digsync.remote import opened
+    from digsync.status import status
+
+    reports = []
+    for path in _configs(args):
+        config = load_config(path)
+        with opened(config, _choice(args)) as (target, ledger):
+            reports.append(status(config, target, ledger))
+    if args.json:
+        print(json.dumps({"projects": [r.to_json() for r in reports]}, indent=2))
+    else:
+        for r in reports:
+            state = "in sync" if r.in_sync else "drift"
+            print(f"{r.project}: {state} (server revision {r.server_revision or 'none'})")
+            for line in r.drift:
+                print(f"  - {line}")
+    return 0 if all(r.in_sync for r in reports) else 1
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    from digsync.config import load_config
+    from digsync.remote import opened
+    from digsync.status import history
+
+    config = load_config(args.config)
+    with opened(config, _choice(args)) as (target, ledger):
+        rows = history(config, target, ledger)
+    if args.json:
+        print(json.dumps({"project": config.project, "revisions": rows}, indent=2))
+        return 0
+    from digsync.output import print_table
+
+    print_table(
+        ["", "REVISION", "CREATED", "WHO", "ACTION", "CONFIG", "RESULT"],
+        [
+            [
+                "*" if r["current"] else "",
+                r["revision"],
+                r["created_at"],
+                r["who"] or "-",
+                r["action"] or "-",
+                (r["config_hash"] or "-")[:12],
+                r["result"],
+            ]
+            for r in rows
+        ],
+    )
+    return 0
+
+
+def cmd_rollback(args: argparse.Namespace) -> int:
+    from digsync.config import load_config
+    from digsync.remote import opened
+    from digsync.rollback import rollback
+
+    config = load_config(args.config)
+    with opened(config, _choice(args)) as (target, ledger):
+        result = rollback(config, target, ledger, args.revision)
+    if args.json:
+        print(json.dumps(result._asdict(), indent=2))
+    else:
+        print(
+            f"{result.project}: rolled back to {result.to_revision} "
+            f"(was {result.from_revision}); pushed as {result.new_revision}"
+        )
+        print(result.advice)
     return 0
 
 

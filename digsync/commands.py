@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -131,8 +132,17 @@ def generate(
                 (dig.name if rel.endswith(".dig") and "/" not in rel else rel): data
                 for rel, data in rendered.files.items()
             }
-        result.actions.extend(sync_files(root, files, check=check))
+        result.actions.extend(sync_files(root, files, check=check, backup=_backup(config)))
     return result
+
+
+def _backup(config: Config) -> Callable[[str, bytes], object]:
+    """Keep a generated file's previous content in the history folder before overwriting."""
+    from digsync.history import Ledger, now_utc, state_dir
+
+    ledger = Ledger(state_dir(config.path), config.project)
+    stamp = now_utc().replace(":", "")
+    return lambda rel, old: ledger.backup(rel, old, stamp)
 
 
 def _refuse_duplicate_projects(configs: list[Config]) -> None:
@@ -159,7 +169,8 @@ def _schedule_only(config: Config, check: bool) -> FileAction:
             f"{config.path}: workflow.source {config.source}: {exc.strerror}"
         ) from None
     new = rewrite_schedule(text, str(target), config)
-    return sync_files(target.parent, {target.name: new.encode("utf-8")}, check=check)[0]
+    files = {target.name: new.encode("utf-8")}
+    return sync_files(target.parent, files, check=check, backup=_backup(config))[0]
 
 
 class Preview(NamedTuple):

@@ -83,6 +83,7 @@ class Config(NamedTuple):
     sync_options: dict[str, Any]
     content_hash: str
     warnings: tuple[Problem, ...] = ()
+    target: dict[str, Any] = {}  # noqa: RUF012 - never mutated; push settings, not rendered
 
     def secrets(self) -> dict[str, str]:
         """Project secrets the push step must set: key -> webhook URL."""
@@ -208,11 +209,13 @@ def _build(v: Validator, data: dict[str, Any], path: str) -> Config:
         sync_options=options,
         content_hash=_content_hash(data),
         warnings=tuple(p for p in v.problems if p.severity == "warning"),
+        target=dict(_section(data, "target")),
     )
 
 
 def _content_hash(data: dict[str, Any]) -> str:
-    known = {k: data[k] for k in sorted(SECTIONS) if k in data}
+    """Hash of what the workflow is made from (not where it is pushed)."""
+    known = {k: data[k] for k in sorted(SECTIONS) if k in data and k != "target"}
     blob = json.dumps(known, sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 

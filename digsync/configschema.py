@@ -218,6 +218,23 @@ SECTIONS: dict[str, Spec] = {
     ),
 }
 
+SECTIONS["target"] = Spec(
+    "object",
+    "Where push sends the project (no secrets here: the API key comes from TD_API_KEY).",
+    properties={
+        "type": Spec("string", "Push target.", "local", enum=("local", "td", "digdag", "tdx")),
+        "region": Spec(
+            "string", "td: Treasure Data region.", "us", enum=("us", "jp", "eu01", "ap02", "ap03")
+        ),
+        "endpoint": Spec(
+            "string",
+            "td or digdag: server URL, instead of the region's.",
+            pattern=r"https?://[^\s]+",
+            pattern_hint="an http(s):// URL",
+        ),
+        "workflows_dir": Spec("string", "local: folder that holds <project>/.", "workflows"),
+    },
+)
 ROOT = Spec(
     "object",
     "digsync config.yaml: the semantic layer sync workflow.",

@@ -12,6 +12,7 @@ from digsync.errors import Problem
 from digsync.yamlload import Loaded, PathKey
 
 Check = Callable[[Any], str | None]
+SECRET_WORDS = frozenset(("apikey", "api_key", "td_api_key", "token", "password", "authorization"))
 _NO_PROPERTIES: Mapping[str, Any] = MappingProxyType({})
 
 
@@ -165,7 +166,14 @@ class Validator:
                 self.add((*path, name), "missing required key")
         for key, item in value.items():
             sub = spec.properties.get(key) if isinstance(key, str) else None
-            if sub is None:
+            if sub is None and str(key).lower() in SECRET_WORDS:
+                self.add(
+                    (*path, key),
+                    "secrets do not belong in config.yaml",
+                    "set TD_API_KEY (or DIGDAG_AUTHORIZATION) in the environment",
+                    key_mark=True,
+                )
+            elif sub is None:
                 known = list(spec.properties)
                 self.add(
                     (*path, key),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
 
@@ -36,8 +37,16 @@ def atomic_write(path: Path, data: bytes) -> None:
         raise
 
 
-def sync_files(root: Path, files: dict[str, bytes], check: bool = False) -> list[FileAction]:
-    """Bring root/<path> in line with files; with check, only say what would change."""
+Backup = Callable[[str, bytes], object]
+
+
+def sync_files(
+    root: Path, files: dict[str, bytes], check: bool = False, backup: Backup | None = None
+) -> list[FileAction]:
+    """Bring root/<path> in line with files; with check, only say what would change.
+
+    ``backup(rel_path, old_bytes)`` is called before a file is overwritten.
+    """
     actions = []
     for rel, data in files.items():
         target = root / rel
@@ -51,6 +60,8 @@ def sync_files(root: Path, files: dict[str, bytes], check: bool = False) -> list
         action = "create" if current is None else "update"
         diff = unified_diff(current or b"", data, str(target)) if check else ""
         if not check:
+            if current is not None and backup is not None:
+                backup(rel, current)
             atomic_write(target, data)
         actions.append(FileAction(target, action, diff))
     return actions

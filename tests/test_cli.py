@@ -138,14 +138,6 @@ def test_schedule_only_mode_rewrites_the_named_dig(tmp_path: Path) -> None:
     assert main(["generate", "--config", str(config), "--check"]) == 0
 
 
-def test_generate_push_is_not_available_yet(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    config = write(tmp_path / "config.yaml", BASE)
-    assert main(["generate", "--config", str(config), "--push"]) == 2
-    assert "--push needs a push target" in capsys.readouterr().err
-
-
 def test_schedule_command_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     config = write(tmp_path / "config.yaml", BASE)
     assert (

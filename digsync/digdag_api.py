@@ -1,0 +1,195 @@
+"""A small client for the Digdag REST API (Treasure Data Workflow speaks the same).
+
+Retries 5xx, 429 and connection failures with exponential backoff and jitter inside
+a bounded total time; other 4xx fail at once. Every failure names the action, the
+status, the method and URL, and the server's own message. Credentials live only in
+request headers and are never part of a message.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import time
+from collections.abc import Mapping
+from typing import Any, NamedTuple
+
+import httpx
+
+from digsync import __version__
+from digsync.errors import DigsyncError
+
+
+class RemoteError(DigsyncError):
+    """A request to the workflow server failed for good."""
+
+    exit_code = 1
+
+    def __init__(self, action: str, method: str, url: str, status: int | None, message: str):
+        self.action, self.method, self.url, self.status = action, method, url, status
+        self.server_message = message
+        where = f"{status} from {method} {url}" if status else f"{method} {url}"
+        super().__init__(f"{action} failed: {where}: {message}")
+
+
+class RetryPolicy(NamedTuple):
+    attempts: int = 5
+    base_seconds: float = 0.5
+    max_backoff_seconds: float = 8.0
+    total_seconds: float = 60.0
+    timeout_seconds: float = 30.0
+
+    @classmethod
+    def from_env(cls) -> RetryPolicy:
+        """Defaults, adjustable with DIGSYNC_RETRY_* and DIGSYNC_HTTP_TIMEOUT (seconds)."""
+        env = os.environ
+        base = cls()
+
+        def number(name: str, default: float) -> float:
+            try:
+                return float(env[name]) if name in env else default
+            except ValueError:
+                return default
+
+        return cls(
+            attempts=int(number("DIGSYNC_RETRY_ATTEMPTS", base.attempts)),
+            base_seconds=number("DIGSYNC_RETRY_BASE", base.base_seconds),
+            max_backoff_seconds=number("DIGSYNC_RETRY_MAX_BACKOFF", base.max_backoff_seconds),
+            total_seconds=number("DIGSYNC_RETRY_TOTAL", base.total_seconds),
+            timeout_seconds=number("DIGSYNC_HTTP_TIMEOUT", base.timeout_seconds),
+        )
+
+    def backoff(self, attempt: int) -> float:
+        """Full jitter: a random wait up to base * 2^attempt, capped."""
+        return random.uniform(0, min(self.max_backoff_seconds, self.base_seconds * 2**attempt))
+
+
+def _retryable(status: int) -> bool:
+    return status == 429 or status >= 500
+
+
+def _server_message(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        text = response.text.strip()
+        return text[:500] if text else response.reason_phrase
+    if isinstance(body, dict) and isinstance(body.get("message"), str):
+        return str(body["message"])
+    return str(body)[:500]
+
+
+class DigdagClient:
+    """Typed calls for the endpoints digsync needs; one connection pool per client."""
+
+    def __init__(
+        self,
+        base_url: str,
+        headers: Mapping[str, str] | None = None,
+        retry: RetryPolicy | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.retry = retry or RetryPolicy.from_env()
+        self._http = httpx.Client(
+            base_url=self.base_url,
+            headers={"User-Agent": f"digsync/{__version__}", **(headers or {})},
+            timeout=self.retry.timeout_seconds,
+            transport=transport,
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> DigdagClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def request(
+        self,
+        action: str,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        content: bytes | None = None,
+        json: Any = None,
+        headers: Mapping[str, str] | None = None,
+        ok: tuple[int, ...] = (200,),
+    ) -> httpx.Response:
+        """Send with retries; return the response whose status is in ok, else raise."""
+        request = self._http.build_request(
+            method, path, params=params, content=content, json=json, headers=headers
+        )
+        url = str(request.url)
+        deadline = time.monotonic() + self.retry.total_seconds
+        attempt = 0
+        while True:
+            try:
+                response = self._http.send(request)
+            except httpx.TransportError as exc:
+                status, message = (
+                    None,
+                    f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__,
+                )
+            else:
+                if response.status_code in ok:
+                    return response
+                status, message = response.status_code, _server_message(response)
+                if not _retryable(status):
+                    raise RemoteError(action, method, url, status, message)
+            attempt += 1
+            wait = self.retry.backoff(attempt)
+            if attempt >= self.retry.attempts or time.monotonic() + wait > deadline:
+                tries = f" (after {attempt} attempts)" if attempt > 1 else ""
+                raise RemoteError(action, method, url, status, message + tries)
+            time.sleep(wait)
+
+    # --- endpoints ------------------------------------------------------------------
+
+    def find_project(self, name: str) -> dict[str, Any] | None:
+        body = self.request("find project", "GET", "/api/projects", params={"name": name}).json()
+        for project in body.get("projects", []):
+            if project.get("name") == name:
+                return dict(project)
+        return None
+
+    def revisions(self, project_id: str) -> list[dict[str, Any]]:
+        path = f"/api/projects/{project_id}/revisions"
+        return list(self.request("list revisions", "GET", path).json().get("revisions", []))
+
+    def archive(self, project_id: str, revision: str) -> bytes:
+        path = f"/api/projects/{project_id}/archive"
+        params = {"revision": revision, "direct_download": "false"}
+        return self.request("download archive", "GET", path, params=params).content
+
+    def workflows(self, project_id: str) -> list[dict[str, Any]]:
+        path = f"/api/projects/{project_id}/workflows"
+        return list(self.request("list workflows", "GET", path).json().get("workflows", []))
+
+    def schedules(self, project_id: str) -> list[dict[str, Any]]:
+        path = f"/api/projects/{project_id}/schedules"
+        return list(self.request("read schedules", "GET", path).json().get("schedules", []))
+
+    def put_project(
+        self, name: str, revision: str, archive: bytes, schedule_from: str | None = None
+    ) -> dict[str, Any]:
+        params = {"project": name, "revision": revision}
+        if schedule_from:
+            params["schedule_from"] = schedule_from
+        headers = {"Content-Type": "application/gzip", "Content-Length": str(len(archive))}
+        response = self.request(
+            "push", "PUT", "/api/projects", params=params, content=archive, headers=headers
+        )
+        return dict(response.json())
+
+    def put_secret(self, project_id: str, key: str, value: str) -> None:
+        path = f"/api/projects/{project_id}/secrets/{key}"
+        self.request(f"set secret {key}", "PUT", path, json={"value": value}, ok=(200, 204))
+
+    def secret_keys(self, project_id: str) -> list[str]:
+        path = f"/api/projects/{project_id}/secrets"
+        body = self.request("list secrets", "GET", path).json()
+        return [str(s.get("key")) for s in body.get("secrets", [])]

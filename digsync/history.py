@@ -1,0 +1,99 @@
+"""Local record of pushes: an append-only ledger, config copies and file backups.
+
+Layout under the state folder (default: .digsync/ beside config.yaml):
+  <project>/ledger.jsonl         one JSON object per push, rollback or failure
+  <project>/configs/<hash>.yaml  the config text of each push (for rollback advice)
+  <project>/backups/<stamp>/...  generated files as they were before being overwritten
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from digsync.writer import atomic_write
+
+STATE_ENV = "DIGSYNC_STATE_DIR"
+
+
+def state_dir(config_path: str | Path) -> Path:
+    """Where history lives: $DIGSYNC_STATE_DIR, else .digsync/ beside the config file."""
+    override = os.environ.get(STATE_ENV)
+    return Path(override) if override else Path(config_path).resolve().parent / ".digsync"
+
+
+def who() -> str:
+    """The person or token recorded as the author of a change."""
+    name = os.environ.get("DIGSYNC_USER")
+    if name:
+        return name
+    try:
+        import getpass
+
+        return getpass.getuser()
+    except Exception:  # no user database, e.g. in a container
+        return "local"
+
+
+def now_utc() -> str:
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+class Ledger:
+    """The per-project history folder."""
+
+    def __init__(self, root: Path, project: str) -> None:
+        self.dir = root / project
+        self.path = self.dir / "ledger.jsonl"
+
+    def append(self, entry: dict[str, Any]) -> dict[str, Any]:
+        """Add one record; the file is only ever appended to."""
+        record = {"time": now_utc(), "who": who(), **entry}
+        self.dir.mkdir(parents=True, exist_ok=True)
+        line = json.dumps(record, sort_keys=True, ensure_ascii=False) + "\n"
+        with open(self.path, "a", encoding="utf-8") as handle:
+            handle.write(line)
+            handle.flush()
+            os.fsync(handle.fileno())
+        return record
+
+    def entries(self) -> list[dict[str, Any]]:
+        """All records, oldest first; a torn last line (crash mid-write) is skipped."""
+        try:
+            lines = self.path.read_text(encoding="utf-8").splitlines()
+        except FileNotFoundError:
+            return []
+        out = []
+        for line in lines:
+            try:
+                out.append(json.loads(line))
+            except json.JSONDecodeError:
+                continue
+        return out
+
+    def last_success(self) -> dict[str, Any] | None:
+        """The newest push or rollback that reached the server."""
+        for entry in reversed(self.entries()):
+            if entry.get("result") in ("pushed", "unchanged"):
+                return dict(entry)
+        return None
+
+    def keep_config(self, config_hash: str, text: bytes) -> Path:
+        """Store the config text of a push under its hash (once)."""
+        target = self.dir / "configs" / f"{config_hash}.yaml"
+        if not target.exists():
+            atomic_write(target, text)
+        return target
+
+    def config_copy(self, config_hash: str) -> Path | None:
+        target = self.dir / "configs" / f"{config_hash}.yaml"
+        return target if target.exists() else None
+
+    def backup(self, rel_path: str, data: bytes, stamp: str) -> Path:
+        """Keep the previous content of a generated file before it is overwritten."""
+        target = self.dir / "backups" / stamp / rel_path
+        atomic_write(target, data)
+        return target

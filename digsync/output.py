@@ -1,0 +1,64 @@
+"""Human-readable output of plans, push results and tables (plain text)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+from digsync.plan import Plan
+from digsync.push import PushResult
+
+
+def print_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+    cells = [[str(c) for c in headers], *[[str(c) for c in row] for row in rows]]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    for row in cells:
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+
+
+def print_plan(plan: Plan) -> None:
+    where = f"{plan.project} on {plan.target}"
+    if plan.remote is None:
+        print(f"{where}: new project, {len(plan.files)} file(s) to push as {plan.revision}")
+    elif not plan.changed:
+        print(f"{where}: up to date (server revision {plan.remote.revision})")
+        return
+    else:
+        print(
+            f"{where}: {len(plan.changes)} file(s) change "
+            f"(server revision {plan.remote.revision} -> {plan.revision})"
+        )
+    for change in plan.changes:
+        print(f"  {change.change:>8}  {change.path}")
+    for change in plan.changes:
+        if change.diff and change.path.endswith(".dig"):
+            sys.stdout.write(change.diff)
+    for s in plan.schedules:
+        if not s.changed and plan.remote is not None:
+            print(f"schedule of {s.workflow}: unchanged, {s.after}")
+            continue
+        print(f"schedule of {s.workflow}: {s.before} -> {s.after}")
+        print(
+            "  next runs before:  "
+            + (", ".join(r.run_time.isoformat() for r in s.runs_before) or "none")
+        )
+        print(
+            "  next runs after:   "
+            + (", ".join(r.run_time.isoformat() for r in s.runs_after) or "none")
+        )
+
+
+def print_push_summary(results: Sequence[PushResult]) -> None:
+    print_table(
+        ["PROJECT", "RESULT", "REVISION", "MESSAGE"],
+        [[r.project, r.status, r.revision or "-", r.message] for r in results],
+    )
+    for r in results:
+        for warning in r.warnings:
+            print(f"warning: {r.project}: {warning}", file=sys.stderr)
+    failed = sum(1 for r in results if r.status == "failed")
+    pushed = sum(1 for r in results if r.status == "pushed")
+    print(
+        f"{pushed} pushed, {len(results) - pushed - failed} unchanged, {failed} failed",
+        file=sys.stderr,
+    )

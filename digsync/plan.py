@@ -1,0 +1,129 @@
+"""Local render versus what the target runs now: file diffs and the schedule change."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, NamedTuple
+
+from digsync.config import Config
+from digsync.preview import workflow_schedules
+from digsync.project import content_hash, revision_name
+from digsync.render import render_project
+from digsync.schedule import Run
+from digsync.targets import RemoteProject, Target
+from digsync.writer import unified_diff
+
+RUNS_SHOWN = 5
+
+
+class FileChange(NamedTuple):
+    path: str
+    change: str  # added | removed | changed
+    diff: str
+
+
+class ScheduleChange(NamedTuple):
+    workflow: str
+    before: str
+    after: str
+    runs_before: list[Run]
+    runs_after: list[Run]
+
+    @property
+    def changed(self) -> bool:
+        return self.before != self.after or [r.run_time for r in self.runs_before] != [
+            r.run_time for r in self.runs_after
+        ]
+
+
+class Plan(NamedTuple):
+    config: Config
+    project: str
+    target: str
+    files: dict[str, bytes]
+    revision: str
+    content: str
+    remote: RemoteProject | None
+    remote_content: str | None
+    changes: list[FileChange]
+    schedules: list[ScheduleChange]
+
+    @property
+    def changed(self) -> bool:
+        return self.remote is None or self.remote_content != self.content
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "project": self.project,
+            "target": self.target,
+            "changed": self.changed,
+            "server_revision": self.remote.revision if self.remote else None,
+            "revision": self.revision,
+            "files": [c._asdict() for c in self.changes],
+            "schedules": [
+                {
+                    "workflow": s.workflow,
+                    "before": s.before,
+                    "after": s.after,
+                    "runs_before": [_run_json(r) for r in s.runs_before],
+                    "runs_after": [_run_json(r) for r in s.runs_after],
+                }
+                for s in self.schedules
+            ],
+        }
+
+
+def _run_json(run: Run) -> dict[str, str]:
+    return {"session_time": run.session_time.isoformat(), "run_time": run.run_time.isoformat()}
+
+
+def diff_files(old: dict[str, bytes], new: dict[str, bytes]) -> list[FileChange]:
+    """File-by-file changes from old to new, sorted by path."""
+    out = []
+    for path in sorted(set(old) | set(new)):
+        before, after = old.get(path), new.get(path)
+        if before == after:
+            continue
+        change = "added" if before is None else "removed" if after is None else "changed"
+        out.append(FileChange(path, change, unified_diff(before or b"", after or b"", path)))
+    return out
+
+
+def schedule_changes(
+    old: dict[str, bytes], new: dict[str, bytes], now: dt.datetime
+) -> list[ScheduleChange]:
+    """Per workflow: the schedule in words and the next runs, before and after."""
+    before, after = workflow_schedules(old), workflow_schedules(new)
+    out = []
+    for name in sorted(set(before) | set(after)):
+        b, a = before.get(name), after.get(name)
+        out.append(
+            ScheduleChange(
+                name,
+                b.description() if b else "no such workflow",
+                a.description() if a else "no such workflow (removed)",
+                b.runs(now, RUNS_SHOWN) if b else [],
+                a.runs(now, RUNS_SHOWN) if a else [],
+            )
+        )
+    return out
+
+
+def make_plan(config: Config, target: Target, now: dt.datetime | None = None) -> Plan:
+    """Fetch the target's current revision and compare it with a fresh render."""
+    now = now or dt.datetime.now(dt.UTC)
+    files = render_project(config, config.path).files
+    remote = target.current(config.project)
+    remote_files = target.files(remote) if remote is not None else {}
+    return Plan(
+        config=config,
+        project=config.project,
+        target=f"{target.kind} {target.location}",
+        files=files,
+        revision=revision_name(files),
+        content=content_hash(files),
+        remote=remote,
+        remote_content=content_hash(remote_files) if remote is not None else None,
+        changes=diff_files(remote_files, files),
+        schedules=schedule_changes(remote_files, files, now),
+    )

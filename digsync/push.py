@@ -1,0 +1,172 @@
+"""Push a plan: secrets, an idempotent PUT, schedule read-back, and the ledger record.
+
+`generate --push`, `push` and `rollback` all go through :func:`push_files`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from digsync.config import Config
+from digsync.errors import DigsyncError
+from digsync.history import Ledger
+from digsync.plan import Plan
+from digsync.preview import iso_z, workflow_schedules
+from digsync.project import content_hash
+from digsync.targets import RemoteProject, RevisionExists, Target
+
+
+class ConcurrentChange(DigsyncError):
+    """Someone else pushed between plan and push; nothing was changed."""
+
+    exit_code = 1
+
+
+class PushResult(NamedTuple):
+    project: str
+    status: str  # pushed | unchanged | failed
+    revision: str | None
+    message: str
+    warnings: tuple[str, ...] = ()
+
+
+def _stamp() -> str:
+    return dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def _fresh_name(target: Target, remote: RemoteProject | None, wanted: str) -> str:
+    """The wanted revision name, or a suffixed one when the project already used it."""
+    if remote is None:
+        return wanted
+    taken = {str(r.get("revision")) for r in target.revisions(remote)}
+    return wanted if wanted not in taken else f"{wanted}-{_stamp()}"
+
+
+def check_unchanged(target: Target, project: str, expected: RemoteProject | None) -> None:
+    """Optimistic concurrency: the server's revision must still be the planned one."""
+    now = target.current(project)
+    seen = expected.revision if expected else None
+    found = now.revision if now else None
+    if seen != found:
+        raise ConcurrentChange(
+            f"{project}: the server's revision changed since the plan "
+            f"({seen or 'no project'} -> {found or 'no project'}); nothing was pushed. "
+            "Run digsync plan again to see the new state."
+        )
+
+
+def push_files(
+    target: Target,
+    project: str,
+    files: dict[str, bytes],
+    revision: str,
+    expected: RemoteProject | None,
+    secrets: dict[str, str],
+    schedule_from: str | None = None,
+) -> tuple[RemoteProject, list[str]]:
+    """Set secrets (before, for an existing project), PUT, then secrets for a new one."""
+    check_unchanged(target, project, expected)
+    if expected is not None and secrets:
+        target.set_secrets(expected, secrets)
+    name = _fresh_name(target, expected, revision)
+    try:
+        pushed = target.push(project, name, files, schedule_from)
+    except RevisionExists:
+        landed = target.current(project)
+        if landed is None or landed.revision != name:  # not our own retried PUT
+            name = f"{revision}-{_stamp()}"
+            pushed = target.push(project, name, files, schedule_from)
+        else:
+            pushed = landed
+    if expected is None and secrets:
+        target.set_secrets(pushed, secrets)
+    return pushed, verify_schedules(target, pushed, files)
+
+
+def verify_schedules(target: Target, pushed: RemoteProject, files: dict[str, bytes]) -> list[str]:
+    """Compare the server's next run of each workflow with the local preview."""
+    if target.kind == "tdx":
+        return []
+    before = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
+    server = {str(s.get("workflow", {}).get("name")): s for s in target.schedules(pushed)}
+    problems = []
+    for name, ws in workflow_schedules(files).items():
+        got = server.get(name)
+        if ws.schedule is None:
+            if got is not None:
+                problems.append(f"{name}: the server still has a schedule; expected none")
+            continue
+        expected = [iso_z(r.run_time) for r in ws.runs(before, 2)]
+        if got is None:
+            problems.append(f"{name}: the server has no schedule; expected next run {expected[0]}")
+        elif got.get("disabledAt"):
+            problems.append(f"{name}: the schedule is disabled on the server")
+        elif got.get("nextRunTime") not in expected:
+            problems.append(
+                f"{name}: the server's next run is {got.get('nextRunTime')}; "
+                f"the local preview says {expected[0]}"
+            )
+    return problems
+
+
+def push_plan(
+    plan: Plan,
+    target: Target,
+    ledger: Ledger,
+    config_text: bytes,
+    schedule_from: str | None = None,
+) -> PushResult:
+    """Push when the plan has changes; record the outcome either way it ends."""
+    config = plan.config
+    if not plan.changed:
+        return PushResult(
+            plan.project,
+            "unchanged",
+            plan.remote.revision if plan.remote else None,
+            "the server already runs this content; nothing pushed",
+        )
+    base = _ledger_base(config, plan, target)
+    try:
+        pushed, warnings = push_files(
+            target,
+            plan.project,
+            plan.files,
+            plan.revision,
+            plan.remote,
+            config.secrets(),
+            schedule_from,
+        )
+    except DigsyncError as exc:
+        ledger.append({**base, "result": "failed", "message": str(exc)})
+        raise
+    ledger.keep_config(config.content_hash, config_text)
+    ledger.append(
+        {
+            **base,
+            "result": "pushed",
+            "revision": pushed.revision,
+            "schedule_check": warnings or "ok",
+        }
+    )
+    return PushResult(
+        plan.project,
+        "pushed",
+        pushed.revision,
+        f"pushed revision {pushed.revision}",
+        tuple(warnings),
+    )
+
+
+def _ledger_base(config: Config, plan: Plan, target: Target) -> dict[str, Any]:
+    return {
+        "action": "push",
+        "project": plan.project,
+        "target": target.kind,
+        "location": target.location,
+        "config": str(Path(config.path)),
+        "config_hash": config.content_hash,
+        "content_hash": content_hash(plan.files),
+        "previous_revision": plan.remote.revision if plan.remote else None,
+    }

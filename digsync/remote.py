@@ -1,0 +1,99 @@
+"""The library calls behind plan, push, status, history and rollback."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+from typing import NamedTuple
+
+from digsync.config import Config, load_config
+from digsync.errors import ConfigError, DigsyncError, UsageError
+from digsync.history import Ledger, state_dir
+from digsync.plan import Plan, make_plan
+from digsync.push import PushResult, push_plan
+from digsync.targets import Target, open_target, settings
+
+
+class TargetChoice(NamedTuple):
+    """The target options of the command line (None: look further)."""
+
+    target: str | None = None
+    endpoint: str | None = None
+
+
+@contextmanager
+def opened(config: Config, choice: TargetChoice) -> Iterator[tuple[Target, Ledger]]:
+    """The config's target and ledger, closed afterwards."""
+    config_dir = Path(config.path).resolve().parent
+    s = settings(choice.target, choice.endpoint, config.target, config_dir)
+    state = state_dir(config.path)
+    target = open_target(s, state)
+    try:
+        yield target, Ledger(state, config.project)
+    finally:
+        target.close()
+
+
+def plan_one(path: str, choice: TargetChoice) -> Plan:
+    config = load_config(path)
+    with opened(config, choice) as (target, _):
+        return make_plan(config, target)
+
+
+def push_one(
+    path: str,
+    choice: TargetChoice,
+    expect_revision: str | None = None,
+    schedule_from: str | None = None,
+) -> PushResult:
+    """Plan and push one config; a failure comes back as a failed result, not raised."""
+    try:
+        config = load_config(path)
+        with opened(config, choice) as (target, ledger):
+            plan = make_plan(config, target)
+            if expect_revision is not None:
+                seen = plan.remote.revision if plan.remote else None
+                if seen != expect_revision:
+                    from digsync.push import ConcurrentChange
+
+                    raise ConcurrentChange(
+                        f"{config.project}: the server runs revision {seen or 'none'}, not "
+                        f"{expect_revision} that was planned; nothing was pushed"
+                    )
+            result = push_plan(plan, target, ledger, Path(path).read_bytes(), schedule_from)
+            if config.secrets() and not target.keeps_secrets:
+                keys = ", ".join(sorted(config.secrets()))
+                note = f"set these project secrets on the server yourself: {keys}"
+                result = result._replace(warnings=(*result.warnings, note))
+            return result
+    except ConfigError as exc:
+        return PushResult(path, "failed", None, f"invalid config: {exc.problems[0]}")
+    except UsageError:
+        raise  # the command is wrong for every project, not this push
+    except DigsyncError as exc:
+        return PushResult(_project_name(path), "failed", None, str(exc))
+
+
+def _project_name(path: str) -> str:
+    try:
+        return load_config(path).project
+    except DigsyncError:
+        return path
+
+
+def push_many(
+    paths: list[str],
+    choice: TargetChoice,
+    jobs: int = 4,
+    expect_revision: str | None = None,
+    schedule_from: str | None = None,
+) -> list[PushResult]:
+    """Push every config, at most ``jobs`` at a time; results in the order given."""
+    if len(paths) == 1:
+        return [push_one(paths[0], choice, expect_revision, schedule_from)]
+    workers = max(1, min(jobs, len(paths), int(os.environ.get("DIGSYNC_MAX_JOBS", "32"))))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(lambda p: push_one(p, choice, None, schedule_from), paths))

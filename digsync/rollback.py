@@ -1,0 +1,98 @@
+"""Roll a project back to an earlier revision by re-pushing its archive as a new one."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from digsync.config import Config
+from digsync.errors import UsageError
+from digsync.history import Ledger
+from digsync.project import content_hash, revision_name
+from digsync.push import _stamp, push_files
+from digsync.targets import Target
+
+
+class RollbackResult(NamedTuple):
+    project: str
+    from_revision: str
+    to_revision: str
+    new_revision: str
+    advice: str
+
+
+def rollback(
+    config: Config, target: Target, ledger: Ledger, revision: str | None
+) -> RollbackResult:
+    """Re-push ``revision`` (default: the one before the current) under a fresh name."""
+    remote = target.current(config.project)
+    if remote is None:
+        raise UsageError(f"{config.project}: the project does not exist on {target.location}")
+    names = [str(r.get("revision")) for r in target.revisions(remote)]
+    if revision is None:
+        older = [n for n in names if n != remote.revision]
+        if not older:
+            raise UsageError(f"{config.project}: there is no earlier revision to roll back to")
+        revision = older[0]
+    elif revision not in names:
+        known = ", ".join(names[:5]) or "none"
+        raise UsageError(f"{config.project}: no revision {revision!r} (newest: {known})")
+    files = target.files(remote, revision)
+    fresh = f"{revision_name(files)}-rollback-{_stamp()}"
+    base = {
+        "action": "rollback",
+        "project": config.project,
+        "target": target.kind,
+        "location": target.location,
+        "content_hash": content_hash(files),
+        "previous_revision": remote.revision,
+        "rolled_back_to": revision,
+    }
+    try:
+        pushed, warnings = push_files(
+            target, config.project, files, fresh, remote, config.secrets()
+        )
+    except Exception as exc:
+        ledger.append({**base, "result": "failed", "message": str(exc)})
+        raise
+    ledger.append(
+        {
+            **base,
+            "result": "pushed",
+            "revision": pushed.revision,
+            "config_hash": _config_hash_of(ledger, revision),
+            "schedule_check": warnings or "ok",
+        }
+    )
+    return RollbackResult(
+        config.project,
+        remote.revision,
+        revision,
+        pushed.revision,
+        _advice(config, ledger, revision),
+    )
+
+
+def _config_hash_of(ledger: Ledger, revision: str) -> str | None:
+    for entry in reversed(ledger.entries()):
+        if entry.get("revision") == revision and entry.get("config_hash"):
+            return str(entry["config_hash"])
+    return None
+
+
+def _advice(config: Config, ledger: Ledger, revision: str) -> str:
+    """How to bring config.yaml in line; config.yaml itself is never changed here."""
+    keep = (
+        f"{config.path} was not changed and still describes the newer workflow; "
+        "the next digsync push would undo this rollback."
+    )
+    config_hash = _config_hash_of(ledger, revision)
+    copy = ledger.config_copy(config_hash) if config_hash else None
+    if copy is not None:
+        return (
+            f"{keep} To keep the rollback, restore the config it was pushed from: "
+            f"cp {copy} {config.path}"
+        )
+    return (
+        f"{keep} To keep the rollback, edit {config.path} to match revision {revision} "
+        "(its config was not pushed from here, so no copy is kept)."
+    )

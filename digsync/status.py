@@ -1,0 +1,105 @@
+"""Drift between the config, the last push recorded here, and what the server runs."""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+from digsync.config import Config
+from digsync.history import Ledger
+from digsync.project import content_hash
+from digsync.push import verify_schedules
+from digsync.render import render_project
+from digsync.targets import Target
+
+
+class Status(NamedTuple):
+    project: str
+    config_hash: str
+    last_push: dict[str, Any] | None
+    server_revision: str | None
+    drift: list[str]
+
+    @property
+    def in_sync(self) -> bool:
+        return not self.drift
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "project": self.project,
+            "in_sync": self.in_sync,
+            "drift": self.drift,
+            "server_revision": self.server_revision,
+            "last_push": self.last_push,
+        }
+
+
+def status(config: Config, target: Target, ledger: Ledger) -> Status:
+    """Compare the three states and say, in words, each way they differ."""
+    files = render_project(config, config.path).files
+    local = content_hash(files)
+    last = ledger.last_success()
+    remote = target.current(config.project)
+    drift: list[str] = []
+    if last is None:
+        drift.append("nothing has been pushed from here yet")
+    elif last.get("content_hash") != local:
+        drift.append(
+            f"{config.path} changed since the last push ({last.get('time')}); run digsync plan"
+        )
+    if remote is None:
+        drift.append(f"the project does not exist on {target.kind} {target.location}")
+        return Status(config.project, config.content_hash, last, None, drift)
+    server_files = target.files(remote) if target.kind != "tdx" else None
+    if last is not None and last.get("revision") != remote.revision:
+        drift.append(
+            f"the server runs revision {remote.revision}, not {last.get('revision')} "
+            "pushed from here: someone else pushed or edited the workflow"
+        )
+    elif (
+        server_files is not None
+        and last is not None
+        and content_hash(server_files) != last.get("content_hash")
+    ):
+        drift.append("the server's files differ from the last push (edited on the server)")
+    if server_files is not None:
+        drift.extend(verify_schedules(target, remote, server_files))
+    return Status(config.project, config.content_hash, last, remote.revision, drift)
+
+
+def history(config: Config, target: Target, ledger: Ledger) -> list[dict[str, Any]]:
+    """Server revisions (newest first) joined with the local ledger by revision name."""
+    entries = ledger.entries()
+    by_revision = {e.get("revision"): e for e in entries if e.get("revision")}
+    remote = target.current(config.project)
+    rows: list[dict[str, Any]] = []
+    seen = set()
+    for rev in target.revisions(remote) if remote else []:
+        name = str(rev.get("revision"))
+        seen.add(name)
+        local = by_revision.get(name, {})
+        rows.append(
+            {
+                "revision": name,
+                "created_at": rev.get("createdAt"),
+                "current": remote is not None and name == remote.revision,
+                "who": local.get("who"),
+                "action": local.get("action"),
+                "config_hash": local.get("config_hash"),
+                "result": local.get("result", "not pushed from here"),
+            }
+        )
+    for entry in reversed(entries):
+        if entry.get("revision") not in seen:
+            rows.append(
+                {
+                    "revision": entry.get("revision"),
+                    "created_at": entry.get("time"),
+                    "current": False,
+                    "who": entry.get("who"),
+                    "action": entry.get("action"),
+                    "config_hash": entry.get("config_hash"),
+                    "result": entry.get("result"),
+                    "message": entry.get("message"),
+                }
+            )
+    return rows

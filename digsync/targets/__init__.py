@@ -1,0 +1,104 @@
+"""Push targets behind one small protocol: td, digdag, tdx and local.
+
+Choose with --target, $DIGSYNC_TARGET, or the non-secret ``target:`` section of
+config.yaml (in that order); the default is local. --endpoint (or
+$DIGSYNC_ENDPOINT, or target.endpoint) overrides the URL of td and digdag.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, NamedTuple, Protocol
+
+from digsync.errors import DigsyncError, UsageError
+
+TARGETS = ("local", "td", "digdag", "tdx")
+REGIONS = {
+    "us": "https://api-workflow.treasuredata.com",
+    "jp": "https://api-workflow.treasuredata.co.jp",
+    "eu01": "https://api-workflow.eu01.treasuredata.com",
+    "ap02": "https://api-workflow.ap02.treasuredata.com",
+    "ap03": "https://api-workflow.ap03.treasuredata.com",
+}
+
+
+class RemoteProject(NamedTuple):
+    """A project as the target knows it; ``revision`` is its current revision."""
+
+    id: str
+    name: str
+    revision: str
+
+
+class RevisionExists(DigsyncError):
+    """The revision name is taken in this project (Digdag answers 409)."""
+
+    exit_code = 1
+
+
+class Target(Protocol):
+    kind: str
+    location: str
+    keeps_secrets: bool
+
+    def current(self, project: str) -> RemoteProject | None: ...
+    def files(self, remote: RemoteProject, revision: str | None = None) -> dict[str, bytes]: ...
+    def revisions(self, remote: RemoteProject) -> list[dict[str, Any]]: ...
+    def push(
+        self, project: str, revision: str, files: dict[str, bytes], schedule_from: str | None
+    ) -> RemoteProject: ...
+    def set_secrets(self, remote: RemoteProject, secrets: dict[str, str]) -> None: ...
+    def schedules(self, remote: RemoteProject) -> list[dict[str, Any]]: ...
+    def close(self) -> None: ...
+
+
+class TargetSettings(NamedTuple):
+    kind: str
+    endpoint: str | None
+    workflows_dir: Path
+
+
+def settings(
+    target: str | None, endpoint: str | None, section: dict[str, Any], config_dir: Path
+) -> TargetSettings:
+    """Resolve the target kind and endpoint: flag, then environment, then config.yaml."""
+    kind = target or os.environ.get("DIGSYNC_TARGET") or section.get("type") or "local"
+    if kind not in TARGETS:
+        raise UsageError(f"unknown target {kind!r}; expected one of {', '.join(TARGETS)}")
+    url = endpoint or os.environ.get("DIGSYNC_ENDPOINT") or section.get("endpoint")
+    if kind == "td" and not url:
+        region = section.get("region") or os.environ.get("DIGSYNC_REGION") or "us"
+        if region not in REGIONS:
+            raise UsageError(f"unknown region {region!r}; expected one of {', '.join(REGIONS)}")
+        url = REGIONS[region]
+    if kind == "digdag" and not url:
+        raise UsageError("the digdag target needs a server URL: --endpoint http://host:65432")
+    workflows = Path(section.get("workflows_dir") or "workflows")
+    return TargetSettings(kind, url, workflows)
+
+
+def open_target(s: TargetSettings, state: Path) -> Target:
+    """Build the target; credentials come from the environment only."""
+    if s.kind == "local":
+        from digsync.targets.local import LocalTarget
+
+        return LocalTarget(s.workflows_dir, state)
+    if s.kind == "tdx":
+        from digsync.targets.tdx import TdxTarget
+
+        return TdxTarget(state)
+    from digsync.targets.rest import RestTarget
+
+    assert s.endpoint is not None
+    headers: dict[str, str] = {}
+    if s.kind == "td":
+        key = os.environ.get("TD_API_KEY")
+        if not key:
+            raise UsageError(
+                "the td target needs TD_API_KEY in the environment (or use --target local)"
+            )
+        headers["Authorization"] = f"TD1 {key}"
+    elif os.environ.get("DIGDAG_AUTHORIZATION"):
+        headers["Authorization"] = os.environ["DIGDAG_AUTHORIZATION"]
+    return RestTarget(s.kind, s.endpoint, headers)

@@ -1,0 +1,85 @@
+"""The local target: the project is written to workflows/<project>/ (tdx's pull layout).
+
+Revisions are kept like a server keeps them, as archives in the state folder, so
+plan, status, history and rollback work the same without an account.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+from digsync.history import now_utc
+from digsync.project import pack, unpack
+from digsync.targets import RemoteProject, RevisionExists
+from digsync.writer import atomic_write
+
+
+class LocalTarget:
+    kind = "local"
+    keeps_secrets = False
+
+    def __init__(self, workflows_dir: Path, state: Path) -> None:
+        self.root = workflows_dir
+        self.state = state
+        self.location = str(workflows_dir)
+
+    def _store(self, project: str) -> Path:
+        return self.state / project / "local-revisions"
+
+    def _log(self, project: str) -> list[dict[str, Any]]:
+        try:
+            text = (self._store(project) / "revisions.jsonl").read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return []
+        return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+    def current(self, project: str) -> RemoteProject | None:
+        log = self._log(project)
+        if not log and not (self.root / project).is_dir():
+            return None
+        return RemoteProject(project, project, log[-1]["revision"] if log else "")
+
+    def files(self, remote: RemoteProject, revision: str | None = None) -> dict[str, bytes]:
+        if revision is None or revision == remote.revision:
+            folder = self.root / remote.name
+            return {
+                p.relative_to(folder).as_posix(): p.read_bytes()
+                for p in sorted(folder.rglob("*"))
+                if p.is_file() and not p.name.startswith(".")
+            }
+        return unpack((self._store(remote.name) / f"{revision}.tar.gz").read_bytes())
+
+    def revisions(self, remote: RemoteProject) -> list[dict[str, Any]]:
+        return list(reversed(self._log(remote.name)))
+
+    def push(
+        self, project: str, revision: str, files: dict[str, bytes], schedule_from: str | None
+    ) -> RemoteProject:
+        store = self._store(project)
+        if any(r["revision"] == revision for r in self._log(project)):
+            raise RevisionExists(f"revision {revision} already exists in local project {project}")
+        atomic_write(store / f"{revision}.tar.gz", pack(files))
+        folder = self.root / project
+        old = self.files(RemoteProject(project, project, "")) if folder.is_dir() else {}
+        for rel, data in files.items():
+            atomic_write(folder / rel, data)
+        for rel in set(old) - set(files):
+            (folder / rel).unlink(missing_ok=True)
+        store.mkdir(parents=True, exist_ok=True)
+        with open(store / "revisions.jsonl", "a", encoding="utf-8") as handle:
+            handle.write(json.dumps({"revision": revision, "createdAt": now_utc()}) + "\n")
+        return RemoteProject(project, project, revision)
+
+    def set_secrets(self, remote: RemoteProject, secrets: dict[str, str]) -> None:
+        """Secrets have nowhere safe to go locally; they are never written to disk."""
+
+    def schedules(self, remote: RemoteProject) -> list[dict[str, Any]]:
+        from digsync.preview import server_style_schedules
+
+        return server_style_schedules(self.files(remote), dt.datetime.now(dt.UTC))
+
+    def close(self) -> None:
+        pass

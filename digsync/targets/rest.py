@@ -1,0 +1,51 @@
+"""The td and digdag targets: the Digdag REST API, TD's header or none."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from digsync.digdag_api import DigdagClient, RemoteError
+from digsync.project import pack, unpack
+from digsync.targets import RemoteProject, RevisionExists
+
+
+class RestTarget:
+    keeps_secrets = True
+
+    def __init__(self, kind: str, endpoint: str, headers: dict[str, str]) -> None:
+        self.kind = kind
+        self.location = endpoint
+        self.client = DigdagClient(endpoint, headers)
+
+    def current(self, project: str) -> RemoteProject | None:
+        found = self.client.find_project(project)
+        if found is None:
+            return None
+        return RemoteProject(str(found["id"]), str(found["name"]), str(found["revision"]))
+
+    def files(self, remote: RemoteProject, revision: str | None = None) -> dict[str, bytes]:
+        return unpack(self.client.archive(remote.id, revision or remote.revision))
+
+    def revisions(self, remote: RemoteProject) -> list[dict[str, Any]]:
+        return self.client.revisions(remote.id)
+
+    def push(
+        self, project: str, revision: str, files: dict[str, bytes], schedule_from: str | None
+    ) -> RemoteProject:
+        try:
+            reply = self.client.put_project(project, revision, pack(files), schedule_from)
+        except RemoteError as exc:
+            if exc.status == 409:
+                raise RevisionExists(str(exc)) from None
+            raise
+        return RemoteProject(str(reply["id"]), str(reply["name"]), str(reply["revision"]))
+
+    def set_secrets(self, remote: RemoteProject, secrets: dict[str, str]) -> None:
+        for key in sorted(secrets):
+            self.client.put_secret(remote.id, key, secrets[key])
+
+    def schedules(self, remote: RemoteProject) -> list[dict[str, Any]]:
+        return self.client.schedules(remote.id)
+
+    def close(self) -> None:
+        self.client.close()
