@@ -32,7 +32,7 @@ _DAY_NAMES = {
         )
     },
 }
-_TIME = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
+_TIME = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?\Z")
 
 
 class Channel(NamedTuple):

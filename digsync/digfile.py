@@ -28,17 +28,17 @@ MAX_DEPTH = 200
 MAX_NODES = 200_000
 """Anchors and aliases may not expand a document past this many nodes (alias bombs)."""
 
-_NULL = re.compile(r"^(?:~|null|Null|NULL| |)$")
+_NULL = re.compile(r"^(?:~|null|Null|NULL| |)\Z")
 _BOOL = {"true": True, "True": True, "false": False, "False": False}
 _INT = re.compile(
-    r"^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+)$"
+    r"^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+)\Z"
 )
 _FLOAT = re.compile(
     r"^(?:[-+]?(?:\.[0-9]+|[1-9][0-9_]*(?:\.[0-9_]*)?)(?:[eE][-+]?[0-9]+)?"
     r"|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*"
-    r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+    r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))\Z"
 )
-_UNIQUE_TAG = re.compile(r"^!i[0-9a-z]{6}$")
+_UNIQUE_TAG = re.compile(r"^!i[0-9a-z]{6}\Z")
 
 
 def resolve_digdag(text: str) -> object:

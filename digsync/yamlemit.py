@@ -7,13 +7,13 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
-_PLAIN = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-/]*$")
-_PLAIN_KEY = re.compile(r"^\+?[A-Za-z_][A-Za-z0-9_.\-+]*>?$")
+_PLAIN = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-/]*\Z")
+_PLAIN_KEY = re.compile(r"^\+?[A-Za-z_][A-Za-z0-9_.\-+]*>?\Z")
 _RESERVED = re.compile(
     r"^(?:y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF"
-    r"|null|Null|NULL|\.inf|\.Inf|\.INF|\.nan|\.NaN|\.NAN)$"
+    r"|null|Null|NULL|\.inf|\.Inf|\.INF|\.nan|\.NaN|\.NAN)\Z"
 )
-_SIMPLE = re.compile(r"^[ !#-\[\]-~]*$")  # printable ASCII without " and \\
+_SIMPLE = re.compile(r"^[ !#-\[\]-~]*\Z")  # printable ASCII without " and \\
 _ESCAPES = {
     "\\": "\\\\",
     '"': '\\"',

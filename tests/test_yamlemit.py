@@ -56,3 +56,9 @@ def test_line_separators_and_controls_are_escaped() -> None:
 
 def test_keys_that_look_like_numbers_are_quoted() -> None:
     assert dump({"+0": 1, "+a": 2, "-1": 3}) == '"+0": 1\n+a: 2\n"-1": 3\n'
+
+
+def test_a_trailing_newline_is_never_written_plain() -> None:
+    for value in ("abc\n", "\n", "a_b\n", "+t>\n"):
+        assert yaml.safe_load(dump({value: value})) == {value: value}
+        assert load(dump({value: value}), "x").data == {value: value}
