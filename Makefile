@@ -19,6 +19,7 @@ run: setup
 	$(BIN)/digsync generate --config examples/config.yaml --project-dir workflows
 	$(BIN)/digsync lint --profile td workflows/semantic_layer_sync/semantic_layer_sync.dig
 	$(BIN)/digsync schedule --config examples/config.yaml
+	$(BIN)/digsync push --config examples/config.yaml --target local
 
 test: setup
 	$(BIN)/ruff check digsync tests benchmarks
