@@ -16,9 +16,10 @@ setup: $(STAMP)
 # The main job on the bundled example: no account, no credentials, local files only.
 run: setup
 	$(BIN)/digsync validate --config examples/config.yaml
-	$(BIN)/digsync generate --config examples/config.yaml --project-dir workflows
-	$(BIN)/digsync lint --profile td workflows/semantic_layer_sync/semantic_layer_sync.dig
+	$(BIN)/digsync generate --config examples/config.yaml --project-dir build
+	$(BIN)/digsync lint --profile td build/semantic_layer_sync/semantic_layer_sync.dig
 	$(BIN)/digsync schedule --config examples/config.yaml
+	$(BIN)/digsync plan --config examples/config.yaml --target local || true
 	$(BIN)/digsync push --config examples/config.yaml --target local
 
 test: setup
@@ -34,4 +35,4 @@ bench: setup
 	$(BIN)/python benchmarks/bench_lint_corpus.py
 
 clean:
-	rm -rf $(VENV) build dist workflows *.egg-info
+	rm -rf $(VENV) build dist workflows examples/.digsync *.egg-info

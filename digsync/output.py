@@ -31,7 +31,7 @@ def print_plan(plan: Plan) -> None:
     for change in plan.changes:
         print(f"  {change.change:>8}  {change.path}")
     for change in plan.changes:
-        if change.diff and change.path.endswith(".dig"):
+        if change.change == "changed" and change.path.endswith(".dig"):
             sys.stdout.write(change.diff)
     for s in plan.schedules:
         if not s.changed and plan.remote is not None:
