@@ -39,7 +39,7 @@ import threading
 import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, tzinfo
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -66,7 +66,7 @@ _INSTANT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.(\d{1,9}))?Z")
 class DigdagApiError(Exception):
     """An error answer: HTTP status and Digdag's message."""
 
-    def __init__(self, status: int, message: str, headers: Mapping[str, str] | None = None):
+    def __init__(self, status: int, message: str, headers: Mapping[str, str] | None = None) -> None:
         super().__init__(f"{status}: {message}")
         self.status = status
         self.message = message
@@ -645,18 +645,16 @@ class _Handler(BaseHTTPRequestHandler):
         return self.fake.state
 
     def setup(self) -> None:
-        self.timeout = self.fake.read_timeout
         super().setup()
+        self.connection.settimeout(self.fake.read_timeout)
         with cast(_Server, self.server).connections_lock:
             cast(_Server, self.server).connections.add(self.connection)
 
     def finish(self) -> None:
         with cast(_Server, self.server).connections_lock:
             cast(_Server, self.server).connections.discard(self.connection)
-        try:
+        with suppress(OSError):
             super().finish()
-        except OSError:
-            pass
 
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet: tests read ``FakeDigdag.requests`` instead."""
@@ -670,19 +668,25 @@ class _Handler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         query = {k: v[0] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
         length, body, problem = self._read_body()
-        record = self.fake._record(self.command, url.path, query, Headers(self.headers.items()), body)
+        record = self.fake._record(
+            self.command, url.path, query, Headers(self.headers.items()), body
+        )
         fault = self.fake._take_fault(self.command, url.path)
-        if fault is not None and fault.kind == "reset" and not fault.after_processing:
-            return self._reset()
         if fault is not None and fault.kind == "fail":
             error = DigdagApiError(fault.status, fault.message, fault.headers)
-            return self._send(record, _error_response(error), error.headers)
-        if fault is not None and fault.kind == "delay":
-            self.fake._closing.wait(fault.seconds)
+            self._send(record, _error_response(error), error.headers)
+            return
+        if fault is not None and fault.kind == "reset" and not fault.after_processing:
+            self._reset()
+            return
+        if fault is not None and self.fake._closing.wait(fault.seconds):
+            self._reset()  # closing while delayed
+            return
         response = self._dispatch(url.path, _Call((), query, body, length, problem))
         if fault is not None and fault.kind == "reset":
-            return self._reset()
-        self._send(record, response, {})
+            self._reset()
+        else:
+            self._send(record, response, {})
 
     def _dispatch(self, path: str, call: _Call) -> _Response:
         try:
@@ -728,7 +732,9 @@ class _Handler(BaseHTTPRequestHandler):
             raise DigdagApiError(
                 400, f"Size of the uploaded archive file exceeds limit ({limit} bytes)"
             )
-        problem = "no Content-Length header" if call.length is None else call.length_problem
+        problem = call.length_problem
+        if problem is None and call.length is None:
+            problem = "no Content-Length header"
         if problem:
             raise DigdagApiError(
                 400, f"Content-Length header doesn't match with uploaded data size ({problem})"
@@ -819,7 +825,7 @@ class _Handler(BaseHTTPRequestHandler):
                 raise ValueError(declared)
         except ValueError:
             self.close_connection = True
-            return None, b"", None
+            return None, b"", f"invalid Content-Length header {declared!r}"
         body = self._read_exactly(length)
         problem = None
         if len(body) < length:
@@ -848,11 +854,11 @@ class _Handler(BaseHTTPRequestHandler):
         """Bytes past Content-Length that have already arrived (best effort, no waiting)."""
         self.connection.settimeout(0.0)
         try:
-            return bool(self.rfile.peek(1))
+            return bool(cast(io.BufferedReader, self.rfile).peek(1))
         except OSError:
             return False
         finally:
-            self.connection.settimeout(self.timeout)
+            self.connection.settimeout(self.fake.read_timeout)
 
     def _read_chunked(self) -> bytes:
         chunks: list[bytes] = []
@@ -867,6 +873,7 @@ class _Handler(BaseHTTPRequestHandler):
         return b"".join(chunks)
 
     def _send(self, record: RecordedRequest, response: _Response, headers: dict[str, str]) -> None:
+        record.status = response.status  # before the client can see the answer
         self.send_response(response.status)
         if response.content_type:
             self.send_header("Content-Type", response.content_type)
@@ -879,7 +886,6 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(response.body)
-        record.status = response.status
 
     def _reset(self) -> None:
         """Drop the connection with a TCP reset and no response."""
@@ -918,7 +924,7 @@ class FakeDigdag:
         self._httpd = _Server(self)
         self._thread = threading.Thread(
             target=self._httpd.serve_forever,
-            kwargs={"poll_interval": 0.05},
+            kwargs={"poll_interval": 0.01},
             name="fake-digdag",
             daemon=True,
         )
@@ -936,10 +942,8 @@ class FakeDigdag:
         self._httpd.shutdown()
         with self._httpd.connections_lock:
             for conn in list(self._httpd.connections):
-                try:
+                with suppress(OSError):
                     conn.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
         self._httpd.server_close()
         self._thread.join(timeout=5)
 
@@ -1025,7 +1029,9 @@ class FakeDigdag:
         headers: Mapping[str, str] | None = None,
     ) -> None:
         """The next ``times`` matching requests (None: all) get this error, unprocessed."""
-        self._add(_Fault("fail", method, path_prefix, _times(times), status, message, headers or {}))
+        fault = _Fault("fail", method, path_prefix, _times(times), status, message)
+        fault.headers = dict(headers or {})
+        self._add(fault)
 
     def delay(
         self,

@@ -1,0 +1,286 @@
+"""push / plan / status / history / rollback against a real HTTP server speaking the
+Digdag REST API (tests/fake_digdag.py), with fault injection."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from digsync.cli import main
+from tests.conftest import BASE
+from tests.fake_digdag import FakeDigdag, fake_digdag
+
+WEBHOOK = "https://hooks.slack.com/services/T1/B1/TOPSECRETWEBHOOK"
+CONFIG = (
+    BASE
+    + f"""\
+notifications:
+  on_error:
+    enabled: true
+    channels: [{{type: slack, channel: "{WEBHOOK}"}}]
+"""
+)
+PROJECT = "semantic_layer_sync"
+
+
+@pytest.fixture
+def server() -> Iterator[FakeDigdag]:
+    with fake_digdag() as fake:
+        yield fake
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    for name in (
+        "DIGSYNC_TARGET",
+        "DIGSYNC_ENDPOINT",
+        "DIGSYNC_STATE_DIR",
+        "TD_API_KEY",
+        "DIGDAG_AUTHORIZATION",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("DIGSYNC_USER", "tester")
+    monkeypatch.setenv("DIGSYNC_RETRY_BASE", "0.01")
+    monkeypatch.setenv("DIGSYNC_RETRY_MAX_BACKOFF", "0.05")
+    monkeypatch.setenv("DIGSYNC_RETRY_TOTAL", "20")
+    monkeypatch.setenv("DIGSYNC_HTTP_TIMEOUT", "1")
+    (tmp_path / "config.yaml").write_text(CONFIG, encoding="utf-8")
+    return tmp_path
+
+
+def cli(capsys: pytest.CaptureFixture[str], server: FakeDigdag, *args: str) -> tuple[int, str, str]:
+    code = main([*args, "--target", "digdag", "--endpoint", server.url])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def push_json(capsys: pytest.CaptureFixture[str], server: FakeDigdag) -> tuple[int, dict[str, str]]:
+    code, out, _ = cli(capsys, server, "push", "--json")
+    (result,) = json.loads(out)["results"]
+    return code, result
+
+
+def puts(server: FakeDigdag) -> list[str]:
+    return [
+        r.query.get("revision", "")
+        for r in server.requests
+        if r.method == "PUT" and r.path == "/api/projects"
+    ]
+
+
+def test_first_push_creates_project_then_sets_secrets(
+    workdir: Path, server: FakeDigdag, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, result = push_json(capsys, server)
+    assert code == 0 and result["status"] == "pushed"
+    assert result["warnings"] == []  # the server's next run matched the local preview
+    calls = [(r.method, r.path) for r in server.requests if r.method == "PUT"]
+    assert calls == [
+        ("PUT", "/api/projects"),
+        ("PUT", "/api/projects/1/secrets/digsync.on_error.slack_0"),
+    ]
+    (put,) = [r for r in server.requests if r.path == "/api/projects" and r.method == "PUT"]
+    assert put.headers["Content-Type"] == "application/gzip"
+    assert int(put.headers["Content-Length"]) == len(put.body)
+    assert server.secrets(PROJECT) == {"digsync.on_error.slack_0": WEBHOOK}
+    dig = server.files(PROJECT)[f"{PROJECT}.dig"].decode()
+    assert WEBHOOK not in dig and "${secret:digsync.on_error.slack_0}" in dig
+
+
+def test_unchanged_content_makes_no_put(
+    workdir: Path, server: FakeDigdag, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert push_json(capsys, server)[0] == 0
+    server.clear_requests()
+    code, result = push_json(capsys, server)
+    assert (code, result["status"]) == (0, "unchanged")
+    assert puts(server) == []
+    assert cli(capsys, server, "plan")[0] == 0
+
+
+def test_schedule_change_reaches_the_server_with_secrets_first(
+    workdir: Path, server: FakeDigdag, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert push_json(capsys, server)[0] == 0
+    (workdir / "config.yaml").write_text(CONFIG.replace("frequency: daily", "frequency: hourly"))
+    code, out, _ = cli(capsys, server, "plan")
+    assert code == 1
+    assert "every day at 03:00 (UTC) -> every hour at :00 (UTC)" in out
+    server.clear_requests()
+    code, result = push_json(capsys, server)
+    assert (code, result["status"]) == (0, "pushed")
+    paths = [r.path for r in server.requests if r.method == "PUT"]
+    assert paths == ["/api/projects/1/secrets/digsync.on_error.slack_0", "/api/projects"]
+    assert 'hourly>: "00:00"' in server.files(PROJECT)[f"{PROJECT}.dig"].decode()
+    assert len(server.revisions(PROJECT)) == 2
+
+
+def test_disabling_the_schedule_removes_it_on_the_server(
+    workdir: Path, server: FakeDigdag, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert push_json(capsys, server)[0] == 0
+    assert len(server.schedules(PROJECT)) == 1
+    (workdir / "config.yaml").write_text(CONFIG.replace("frequency: daily", "enabled: false"))
+    code, result = push_json(capsys, server)
+    assert (code, result["status"], result["warnings"]) == (0, "pushed", [])
+    assert server.schedules(PROJECT) == []
+
+
+def test_server_400_message_is_shown_verbatim_and_not_retried(
+    workdir: Path, server: FakeDigdag, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server.fail("PUT", "/api/projects", status=400, message="Parameter 'x' is not used")
+    code, result = push_json(capsys, server)
+    assert code == 1
+    revision = result["message"].split("revision=")[1].split(":")[0]
+    assert result["message"] == (
+        f"push failed: 400 from PUT {server.url}/api/projects?project={PROJECT}"
+        f"&revision={revision}: Parameter 'x' is not used"
+    )
+    assert len(puts(server)) == 1
+    ledger = (workdir / ".digsync" / PROJECT / "ledger.jsonl").read_text()
+    assert '"result": "failed"' in ledger and WEBHOOK not in ledger
+
+
+def test_5xx_and_429_are_retried(
+    workdir: Path, server: FakeDigdag, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server.fail("PUT", "/api/projects", status=500, times=1)
+    server.fail("PUT", "/api/projects", status=429, times=1)
+    code, result = push_json(capsys, server)
+    assert (code, result["status"]) == (0, "pushed")
+    assert len(puts(server)) == 3
+    assert len(server.revisions(PROJECT)) == 1
+
+
+def test_retries_are_bounded_and_the_failure_names_status_and_url(
+    workdir: Path,
+    server: FakeDigdag,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DIGSYNC_RETRY_ATTEMPTS", "3")
+    server.fail("GET", "/api/projects", status=503, times=None, message="maintenance")
+    code, result = push_json(capsys, server)
+    assert code == 1
+    assert result["message"] == (
+        f"find project failed: 503 from GET {server.url}/api/projects?name={PROJECT}: "
+        "maintenance (after 3 attempts)"
+    )
+
+
+def test_timeouts_and_resets_are_retried(
+    workdir: Path, server: FakeDigdag, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server.delay("GET", "/api/projects", seconds=2.5, times=1)  # client timeout is 1 s
+    server.reset_connection("PUT", "/api/projects", times=1)
+    code, result = push_json(capsys, server)
+    assert (code, result["status"]) == (0, "pushed")
+    assert len(server.revisions(PROJECT)) == 1
+
+
+def test_reset_after_the_server_stored_the_push_is_not_a_failure(
+    workdir: Path, server: FakeDigdag, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server.reset_connection("PUT", "/api/projects", times=1, after_processing=True)
+    code, result = push_json(capsys, server)
+    assert (code, result["status"]) == (0, "pushed")
+    assert [r.name for r in server.revisions(PROJECT)] == [result["revision"]]
+
+
+def test_someone_elses_push_between_plan_and_push_stops_it(
+    workdir: Path, server: FakeDigdag, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert push_json(capsys, server)[0] == 0
+    _, out, _ = cli(capsys, server, "plan", "--json")
+    seen = json.loads(out)["plans"][0]["server_revision"]
+    server.push_directly(
+        PROJECT, {f"{PROJECT}.dig": b"timezone: UTC\n+a:\n  echo>: hi\n"}, "their-revision"
+    )
+    (workdir / "config.yaml").write_text(CONFIG.replace("03:00:00", "04:00:00"))
+    server.clear_requests()
+    code, out, _ = cli(capsys, server, "push", "--expect-revision", seen, "--json")
+    assert code == 1
+    (result,) = json.loads(out)["results"]
+    assert "not " + seen + " that was planned; nothing was pushed" in result["message"]
+    assert puts(server) == []
+    assert server.revisions(PROJECT)[-1].name == "their-revision"
+
+
+def test_status_reports_console_edits_and_disabled_schedules(
+    workdir: Path, server: FakeDigdag, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert push_json(capsys, server)[0] == 0
+    assert cli(capsys, server, "status")[0] == 0
+    server.disable_schedule(PROJECT, PROJECT)
+    code, out, _ = cli(capsys, server, "status", "--json")
+    assert code == 1
+    assert json.loads(out)["projects"][0]["drift"] == [
+        f"{PROJECT}: the schedule is disabled on the server"
+    ]
+    server.enable_schedule(PROJECT, PROJECT)
+    server.push_directly(
+        PROJECT, {f"{PROJECT}.dig": b"timezone: UTC\n+a:\n  echo>: hi\n"}, "console-edit"
+    )
+    code, out, _ = cli(capsys, server, "status", "--json")
+    drift = json.loads(out)["projects"][0]["drift"]
+    assert drift[0].startswith("the server runs revision console-edit, not digsync-")
+
+
+def test_history_and_rollback_against_the_server(
+    workdir: Path, server: FakeDigdag, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert push_json(capsys, server)[0] == 0
+    first_files = dict(server.files(PROJECT))
+    (workdir / "config.yaml").write_text(CONFIG.replace("frequency: daily", "frequency: hourly"))
+    assert push_json(capsys, server)[0] == 0
+    code, out, _ = cli(capsys, server, "history", "--json")
+    rows = json.loads(out)["revisions"]
+    assert [(r["current"], r["who"], r["result"]) for r in rows] == [
+        (True, "tester", "pushed"),
+        (False, "tester", "pushed"),
+    ]
+    code, out, _ = cli(capsys, server, "rollback", "--json")
+    assert code == 0
+    result = json.loads(out)
+    assert result["to_revision"] == rows[1]["revision"]
+    assert dict(server.files(PROJECT)) == first_files
+    assert len(server.revisions(PROJECT)) == 3
+    assert server.revisions(PROJECT)[-1].name == result["new_revision"]
+
+
+def test_td_target_sends_td1_header(
+    workdir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with fake_digdag(auth="TD1 1/goodkey") as td:
+        monkeypatch.setenv("TD_API_KEY", "1/goodkey")
+        assert main(["push", "--target", "td", "--endpoint", td.url]) == 0
+        assert {r.headers["Authorization"] for r in td.requests} == {"TD1 1/goodkey"}
+        monkeypatch.setenv("TD_API_KEY", "1/badkey")
+        (workdir / "config.yaml").write_text(CONFIG.replace("03:00:00", "04:00:00"))
+        capsys.readouterr()
+        assert main(["push", "--target", "td", "--endpoint", td.url]) == 1
+        out, err = capsys.readouterr()
+        assert "401 from GET" in out
+        assert "badkey" not in out + err
+
+
+def test_many_projects_one_failure_does_not_stop_the_others(
+    workdir: Path, server: FakeDigdag, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = []
+    for name in ("alpha", "beta", "gamma"):
+        path = workdir / f"{name}.yaml"
+        path.write_text(CONFIG.replace(f"project: {PROJECT}", f"project: {name}"))
+        args += ["--config", str(path)]
+    (workdir / "beta.yaml").write_text("scope: [\n")
+    code, out, _ = cli(capsys, server, "push", *args, "--jobs", "2", "--json")
+    assert code == 1
+    results = json.loads(out)["results"]
+    assert [r["status"] for r in results] == ["pushed", "failed", "pushed"]
+    assert sorted(server.projects) == ["alpha", "gamma"]
+    assert WEBHOOK not in out
