@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import random
+import ssl
 import time
 from collections.abc import Mapping
 from typing import Any, NamedTuple
@@ -64,6 +65,19 @@ class RetryPolicy(NamedTuple):
         return random.uniform(0, min(self.max_backoff_seconds, self.base_seconds * 2**attempt))
 
 
+_TLS: ssl.SSLContext | None = None
+
+
+def _tls_context() -> ssl.SSLContext:
+    """One verifying TLS context per process: loading the CA bundle costs ~50 ms."""
+    global _TLS
+    if _TLS is None:
+        import certifi
+
+        _TLS = ssl.create_default_context(cafile=certifi.where())
+    return _TLS
+
+
 def _retryable(status: int) -> bool:
     return status == 429 or status >= 500
 
@@ -96,6 +110,7 @@ class DigdagClient:
             headers={"User-Agent": f"digsync/{__version__}", **(headers or {})},
             timeout=self.retry.timeout_seconds,
             transport=transport,
+            verify=_tls_context() if self.base_url.startswith("https:") else False,
         )
 
     def close(self) -> None:

@@ -7,7 +7,7 @@ from typing import Any, NamedTuple
 
 from digsync.config import Config
 from digsync.preview import workflow_schedules
-from digsync.project import content_hash, revision_name
+from digsync.project import archive_md5, content_hash, pack, revision_name
 from digsync.render import render_project
 from digsync.schedule import Run
 from digsync.targets import RemoteProject, Target
@@ -114,7 +114,10 @@ def make_plan(config: Config, target: Target, now: dt.datetime | None = None) ->
     now = now or dt.datetime.now(dt.UTC)
     files = render_project(config, config.path).files
     remote = target.current(config.project)
-    remote_files = target.files(remote) if remote is not None else {}
+    remote_files: dict[str, bytes] = {}
+    if remote is not None:
+        same_archive = remote.archive_md5 and remote.archive_md5 == archive_md5(pack(files))
+        remote_files = dict(files) if same_archive else target.files(remote)
     return Plan(
         config=config,
         project=config.project,

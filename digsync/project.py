@@ -28,6 +28,13 @@ def content_hash(files: Mapping[str, bytes]) -> str:
     return digest.hexdigest()
 
 
+def archive_md5(archive: bytes) -> str:
+    """The archive checksum as Digdag reports it (archiveMd5: base64 of the MD5 digest)."""
+    import base64
+
+    return base64.b64encode(hashlib.md5(archive, usedforsecurity=False).digest()).decode()
+
+
 def revision_name(files: Mapping[str, bytes]) -> str:
     """The revision a push of these files is called: digsync-<first 12 hex of the hash>."""
     return REVISION_PREFIX + content_hash(files)[:12]

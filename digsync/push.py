@@ -32,16 +32,17 @@ class PushResult(NamedTuple):
     warnings: tuple[str, ...] = ()
 
 
-def _stamp() -> str:
-    return dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-
-
 def _fresh_name(target: Target, remote: RemoteProject | None, wanted: str) -> str:
-    """The wanted revision name, or a suffixed one when the project already used it."""
+    """The wanted revision name, or wanted-N with the first N the project has not used."""
     if remote is None:
         return wanted
     taken = {str(r.get("revision")) for r in target.revisions(remote)}
-    return wanted if wanted not in taken else f"{wanted}-{_stamp()}"
+    if wanted not in taken:
+        return wanted
+    n = 2
+    while f"{wanted}-{n}" in taken:
+        n += 1
+    return f"{wanted}-{n}"
 
 
 def check_unchanged(target: Target, project: str, expected: RemoteProject | None) -> None:
@@ -70,19 +71,31 @@ def push_files(
     check_unchanged(target, project, expected)
     if expected is not None and secrets:
         target.set_secrets(expected, secrets)
-    name = _fresh_name(target, expected, revision)
-    try:
-        pushed = target.push(project, name, files, schedule_from)
-    except RevisionExists:
-        landed = target.current(project)
-        if landed is None or landed.revision != name:  # not our own retried PUT
-            name = f"{revision}-{_stamp()}"
-            pushed = target.push(project, name, files, schedule_from)
-        else:
-            pushed = landed
+    pushed = _put(target, project, files, revision, expected, schedule_from)
     if expected is None and secrets:
         target.set_secrets(pushed, secrets)
     return pushed, verify_schedules(target, pushed, files)
+
+
+def _put(
+    target: Target,
+    project: str,
+    files: dict[str, bytes],
+    revision: str,
+    expected: RemoteProject | None,
+    schedule_from: str | None,
+) -> RemoteProject:
+    """PUT under a free revision name. A 409 for our own name after a lost reply means
+    the push landed; a 409 from a race for the name is retried under the next name."""
+    for _ in range(5):
+        name = _fresh_name(target, target.current(project) or expected, revision)
+        try:
+            return target.push(project, name, files, schedule_from)
+        except RevisionExists:
+            landed = target.current(project)
+            if landed is not None and landed.revision == name:
+                return landed
+    raise RevisionExists(f"{project}: no free revision name for {revision} after 5 tries")
 
 
 def verify_schedules(target: Target, pushed: RemoteProject, files: dict[str, bytes]) -> list[str]:

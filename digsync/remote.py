@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -13,8 +14,8 @@ from digsync.config import Config, load_config
 from digsync.errors import ConfigError, DigsyncError, UsageError
 from digsync.history import Ledger, state_dir
 from digsync.plan import Plan, make_plan
-from digsync.push import PushResult, push_plan
-from digsync.targets import Target, open_target, settings
+from digsync.push import ConcurrentChange, PushResult, push_plan
+from digsync.targets import Target, TargetSettings, open_target, settings
 
 
 class TargetChoice(NamedTuple):
@@ -24,17 +25,39 @@ class TargetChoice(NamedTuple):
     endpoint: str | None = None
 
 
+class TargetPool:
+    """One open target per distinct setting, shared by the threads of a batch push
+    (an HTTP client per project would cost a TLS context and a connection each)."""
+
+    def __init__(self, choice: TargetChoice) -> None:
+        self.choice = choice
+        self._open: dict[tuple[TargetSettings, Path], Target] = {}
+        self._lock = threading.Lock()
+
+    def get(self, config: Config) -> tuple[Target, Ledger]:
+        config_dir = Path(config.path).resolve().parent
+        s = settings(self.choice.target, self.choice.endpoint, config.target, config_dir)
+        state = state_dir(config.path)
+        with self._lock:
+            target = self._open.get((s, state))
+            if target is None:
+                target = self._open[(s, state)] = open_target(s, state)
+        return target, Ledger(state, config.project)
+
+    def close(self) -> None:
+        for target in self._open.values():
+            target.close()
+        self._open.clear()
+
+
 @contextmanager
 def opened(config: Config, choice: TargetChoice) -> Iterator[tuple[Target, Ledger]]:
     """The config's target and ledger, closed afterwards."""
-    config_dir = Path(config.path).resolve().parent
-    s = settings(choice.target, choice.endpoint, config.target, config_dir)
-    state = state_dir(config.path)
-    target = open_target(s, state)
+    pool = TargetPool(choice)
     try:
-        yield target, Ledger(state, config.project)
+        yield pool.get(config)
     finally:
-        target.close()
+        pool.close()
 
 
 def plan_one(path: str, choice: TargetChoice) -> Plan:
@@ -45,36 +68,38 @@ def plan_one(path: str, choice: TargetChoice) -> Plan:
 
 def push_one(
     path: str,
-    choice: TargetChoice,
+    pool: TargetPool,
     expect_revision: str | None = None,
     schedule_from: str | None = None,
 ) -> PushResult:
     """Plan and push one config; a failure comes back as a failed result, not raised."""
     try:
         config = load_config(path)
-        with opened(config, choice) as (target, ledger):
-            plan = make_plan(config, target)
-            if expect_revision is not None:
-                seen = plan.remote.revision if plan.remote else None
-                if seen != expect_revision:
-                    from digsync.push import ConcurrentChange
-
-                    raise ConcurrentChange(
-                        f"{config.project}: the server runs revision {seen or 'none'}, not "
-                        f"{expect_revision} that was planned; nothing was pushed"
-                    )
-            result = push_plan(plan, target, ledger, Path(path).read_bytes(), schedule_from)
-            if config.secrets() and not target.keeps_secrets:
-                keys = ", ".join(sorted(config.secrets()))
-                note = f"set these project secrets on the server yourself: {keys}"
-                result = result._replace(warnings=(*result.warnings, note))
-            return result
+        target, ledger = pool.get(config)
+        plan = make_plan(config, target)
+        _check_expected(plan, expect_revision)
+        result = push_plan(plan, target, ledger, Path(path).read_bytes(), schedule_from)
     except ConfigError as exc:
         return PushResult(path, "failed", None, f"invalid config: {exc.problems[0]}")
     except UsageError:
         raise  # the command is wrong for every project, not this push
     except DigsyncError as exc:
         return PushResult(_project_name(path), "failed", None, str(exc))
+    if config.secrets() and not target.keeps_secrets:
+        keys = ", ".join(sorted(config.secrets()))
+        note = f"set these project secrets on the server yourself: {keys}"
+        result = result._replace(warnings=(*result.warnings, note))
+    return result
+
+
+def _check_expected(plan: Plan, expect_revision: str | None) -> None:
+    """--expect-revision: the server must still run the revision a plan showed."""
+    seen = plan.remote.revision if plan.remote else None
+    if expect_revision is not None and seen != expect_revision:
+        raise ConcurrentChange(
+            f"{plan.project}: the server runs revision {seen or 'none'}, not "
+            f"{expect_revision} that was planned; nothing was pushed"
+        )
 
 
 def _project_name(path: str) -> str:
@@ -92,8 +117,12 @@ def push_many(
     schedule_from: str | None = None,
 ) -> list[PushResult]:
     """Push every config, at most ``jobs`` at a time; results in the order given."""
-    if len(paths) == 1:
-        return [push_one(paths[0], choice, expect_revision, schedule_from)]
-    workers = max(1, min(jobs, len(paths), int(os.environ.get("DIGSYNC_MAX_JOBS", "32"))))
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(lambda p: push_one(p, choice, None, schedule_from), paths))
+    pool = TargetPool(choice)
+    try:
+        if len(paths) == 1:
+            return [push_one(paths[0], pool, expect_revision, schedule_from)]
+        workers = max(1, min(jobs, len(paths), int(os.environ.get("DIGSYNC_MAX_JOBS", "32"))))
+        with ThreadPoolExecutor(max_workers=workers) as executor:
+            return list(executor.map(lambda p: push_one(p, pool, None, schedule_from), paths))
+    finally:
+        pool.close()

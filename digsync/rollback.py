@@ -8,7 +8,7 @@ from digsync.config import Config
 from digsync.errors import UsageError
 from digsync.history import Ledger
 from digsync.project import content_hash, revision_name
-from digsync.push import _stamp, push_files
+from digsync.push import push_files
 from digsync.targets import Target
 
 
@@ -37,7 +37,7 @@ def rollback(
         known = ", ".join(names[:5]) or "none"
         raise UsageError(f"{config.project}: no revision {revision!r} (newest: {known})")
     files = target.files(remote, revision)
-    fresh = f"{revision_name(files)}-rollback-{_stamp()}"
+    fresh = f"{revision_name(files)}-rollback"
     base = {
         "action": "rollback",
         "project": config.project,

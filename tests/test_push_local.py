@@ -101,7 +101,7 @@ def test_history_and_rollback(workdir: Path, capsys: pytest.CaptureFixture[str])
     assert code == 0
     result = json.loads(out)
     assert result["to_revision"] == first
-    assert result["new_revision"].startswith(first + "-rollback-")
+    assert result["new_revision"] == first + "-rollback"
     assert "cp " in result["advice"] and "config.yaml" in result["advice"]
     dig = workdir / "workflows" / "semantic_layer_sync" / "semantic_layer_sync.dig"
     assert 'daily>: "03:00:00"' in dig.read_text()

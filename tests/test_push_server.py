@@ -99,6 +99,8 @@ def test_unchanged_content_makes_no_put(
     code, result = push_json(capsys, server)
     assert (code, result["status"]) == (0, "unchanged")
     assert puts(server) == []
+    # the archive checksum matched, so nothing was downloaded either
+    assert [r.path for r in server.requests] == ["/api/projects"]
     assert cli(capsys, server, "plan")[0] == 0
 
 

@@ -29,6 +29,7 @@ class RemoteProject(NamedTuple):
     id: str
     name: str
     revision: str
+    archive_md5: str | None = None  # lets a plan skip downloading an identical archive
 
 
 class RevisionExists(DigsyncError):

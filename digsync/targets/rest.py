@@ -21,7 +21,10 @@ class RestTarget:
         found = self.client.find_project(project)
         if found is None:
             return None
-        return RemoteProject(str(found["id"]), str(found["name"]), str(found["revision"]))
+        md5 = found.get("archiveMd5")
+        return RemoteProject(
+            str(found["id"]), str(found["name"]), str(found["revision"]), str(md5) if md5 else None
+        )
 
     def files(self, remote: RemoteProject, revision: str | None = None) -> dict[str, bytes]:
         return unpack(self.client.archive(remote.id, revision or remote.revision))

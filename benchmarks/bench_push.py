@@ -1,0 +1,89 @@
+"""Push against the loopback fake Digdag server (tests/fake_digdag.py).
+
+1. 1,000 projects with 10 changed: the number of PUTs (must be 10) and the wall time.
+2. Latency from a config change to a confirmed push of one project: p50 and p99.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from _common import EXAMPLE, ROOT
+
+sys.path.insert(0, str(ROOT))
+
+from digsync.remote import TargetChoice, push_many
+from tests.fake_digdag import FakeDigdag
+
+PROJECTS = int(os.environ.get("BENCH_PROJECTS", "1000"))
+CHANGED = 10
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "200"))
+
+
+def write_configs(root: Path, count: int) -> list[str]:
+    template = EXAMPLE.read_text(encoding="utf-8")
+    paths = []
+    for i in range(count):
+        path = root / f"p{i:04d}.yaml"
+        path.write_text(template.replace("project: semantic_layer_sync", f"project: p{i:04d}"))
+        paths.append(str(path))
+    return paths
+
+
+def many(server: FakeDigdag, root: Path) -> None:
+    paths = write_configs(root, PROJECTS)
+    choice = TargetChoice("digdag", server.url)
+    start = time.perf_counter()
+    first = push_many(paths, choice, jobs=8)
+    initial = time.perf_counter() - start
+    assert all(r.status == "pushed" for r in first), [r for r in first if r.status != "pushed"]
+    for path in paths[:: PROJECTS // CHANGED][:CHANGED]:
+        text = Path(path).read_text()
+        Path(path).write_text(text.replace('time: "03:00:00"', 'time: "04:00:00"'))
+    server.clear_requests()
+    start = time.perf_counter()
+    results = push_many(paths, choice, jobs=8)
+    elapsed = time.perf_counter() - start
+    put_count = sum(1 for r in server.requests if r.method == "PUT" and r.path == "/api/projects")
+    statuses = {s: sum(1 for r in results if r.status == s) for s in ("pushed", "unchanged")}
+    print(f"initial push of {PROJECTS} projects:            {initial:7.2f} s")
+    print(
+        f"re-push {PROJECTS} projects, {CHANGED} changed:        {elapsed:7.2f} s  "
+        f"PUTs: {put_count}  {statuses}  requests: {len(server.requests)}"
+    )
+
+
+def latency(server: FakeDigdag, root: Path) -> None:
+    (path,) = write_configs(root / "one", 1) if (root / "one").mkdir() is None else []
+    choice = TargetChoice("digdag", server.url)
+    push_many([path], choice)
+    text = Path(path).read_text()
+    samples = []
+    for i in range(ROUNDS):
+        Path(path).write_text(text.replace('"03:00:00"', f'"0{i % 2 + 4}:00:00"'))
+        start = time.perf_counter()
+        (result,) = push_many([path], choice)
+        samples.append(time.perf_counter() - start)
+        assert result.status == "pushed" and not result.warnings, result
+    samples.sort()
+    p50 = statistics.median(samples) * 1000
+    p99 = samples[min(len(samples) - 1, int(len(samples) * 0.99))] * 1000
+    print(
+        f"config change -> push confirmed ({ROUNDS} rounds): p50 {p50:6.1f} ms   p99 {p99:6.1f} ms"
+    )
+
+
+def main() -> None:
+    os.environ.setdefault("DIGSYNC_STATE_DIR", tempfile.mkdtemp(prefix="digsync-bench-state-"))
+    with tempfile.TemporaryDirectory() as tmp, FakeDigdag() as server:
+        many(server, Path(tmp))
+        latency(server, Path(tmp))
+
+
+if __name__ == "__main__":
+    main()
