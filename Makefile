@@ -33,6 +33,7 @@ bench: setup
 	$(BIN)/python benchmarks/bench_generate_many.py
 	$(BIN)/python benchmarks/bench_startup.py
 	$(BIN)/python benchmarks/bench_lint_corpus.py
+	$(BIN)/python benchmarks/bench_push.py
 
 clean:
 	rm -rf $(VENV) build dist workflows examples/.digsync *.egg-info

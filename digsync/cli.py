@@ -316,7 +316,15 @@ def _push(
 def cmd_push(args: argparse.Namespace) -> int:
     if args.jobs < 1:
         raise UsageError("--jobs: expected a number of at least 1")
-    return _push(args, _configs(args), args.jobs, args.expect_revision, args.schedule_from)
+    schedule_from = None
+    if args.schedule_from:
+        import datetime as dt
+
+        from digsync.commands import parse_instant
+        from digsync.preview import iso_z
+
+        schedule_from = iso_z(parse_instant(args.schedule_from, dt.UTC, "--schedule-from"))
+    return _push(args, _configs(args), args.jobs, args.expect_revision, schedule_from)
 
 
 def cmd_status(args: argparse.Namespace) -> int:

@@ -178,7 +178,7 @@ class Preview(NamedTuple):
     warnings: list[str]
 
 
-def parse_instant(text: str | None, tz: dt.tzinfo) -> dt.datetime:
+def parse_instant(text: str | None, tz: dt.tzinfo, flag: str = "--from") -> dt.datetime:
     """ISO-8601 instant; a time without offset is read in the workflow's time zone."""
     if text is None:
         return dt.datetime.now(dt.UTC)
@@ -186,7 +186,7 @@ def parse_instant(text: str | None, tz: dt.tzinfo) -> dt.datetime:
         value = dt.datetime.fromisoformat(text)
     except ValueError:
         raise UsageError(
-            f"--from: expected an ISO-8601 time such as 2026-03-08T00:00:00Z; got {text!r}"
+            f"{flag}: expected an ISO-8601 time such as 2026-03-08T00:00:00Z; got {text!r}"
         ) from None
     return value if value.tzinfo else value.replace(tzinfo=tz)
 

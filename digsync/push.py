@@ -74,7 +74,10 @@ def push_files(
     pushed = _put(target, project, files, revision, expected, schedule_from)
     if expected is None and secrets:
         target.set_secrets(pushed, secrets)
-    return pushed, verify_schedules(target, pushed, files)
+    start = None
+    if schedule_from:
+        start = dt.datetime.fromisoformat(schedule_from.replace("Z", "+00:00"))
+    return pushed, verify_schedules(target, pushed, files, start)
 
 
 def _put(
@@ -98,11 +101,17 @@ def _put(
     raise RevisionExists(f"{project}: no free revision name for {revision} after 5 tries")
 
 
-def verify_schedules(target: Target, pushed: RemoteProject, files: dict[str, bytes]) -> list[str]:
-    """Compare the server's next run of each workflow with the local preview."""
+def verify_schedules(
+    target: Target,
+    pushed: RemoteProject,
+    files: dict[str, bytes],
+    start: dt.datetime | None = None,
+) -> list[str]:
+    """Compare the server's next run of each workflow with the local preview from start
+    (default: now; a run due during the push may already have moved on, so two count)."""
     if target.kind == "tdx":
         return []
-    before = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
+    before = start or dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
     server = {str(s.get("workflow", {}).get("name")): s for s in target.schedules(pushed)}
     problems = []
     for name, ws in workflow_schedules(files).items():

@@ -286,3 +286,19 @@ def test_many_projects_one_failure_does_not_stop_the_others(
     assert [r["status"] for r in results] == ["pushed", "failed", "pushed"]
     assert sorted(server.projects) == ["alpha", "gamma"]
     assert WEBHOOK not in out
+
+
+def test_schedule_from_is_passed_as_an_instant(
+    workdir: Path, server: FakeDigdag, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = cli(
+        capsys, server, "push", "--json", "--schedule-from", "2030-01-01T09:00:00+09:00"
+    )
+    assert code == 0
+    assert json.loads(out)["results"][0]["warnings"] == []  # read back from 2030 on
+    assert server.schedules(PROJECT)[0]["nextRunTime"] == "2030-01-01T03:00:00Z"
+    (put,) = [r for r in server.requests if r.method == "PUT" and r.path == "/api/projects"]
+    assert put.query["schedule_from"] == "2030-01-01T00:00:00Z"
+    code, _, err = cli(capsys, server, "push", "--schedule-from", "soon")
+    assert code == 2
+    assert "--schedule-from: expected an ISO-8601 time" in err
