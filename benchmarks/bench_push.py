@@ -1,4 +1,5 @@
-"""Push against the loopback fake Digdag server (tests/fake_digdag.py).
+"""Push against the loopback fake Digdag server (tests/fake_digdag.py), run in its own
+process as a real server would be (in-process it would share our GIL).
 
 1. 1,000 projects with 10 changed: the number of PUTs (must be 10) and the wall time.
 2. Latency from a config change to a confirmed push of one project: p50 and p99.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -18,7 +20,47 @@ from _common import EXAMPLE, ROOT
 sys.path.insert(0, str(ROOT))
 
 from digsync.remote import TargetChoice, push_many
+
+SERVER = """
+import sys
 from tests.fake_digdag import FakeDigdag
+with FakeDigdag() as server:
+    print(server.url, flush=True)
+    for line in sys.stdin:
+        if line.strip() == "puts":
+            n = sum(1 for r in server.requests if r.method == "PUT" and r.path == "/api/projects")
+            print(n, len(server.requests), flush=True)
+        elif line.strip() == "clear":
+            server.clear_requests()
+            print("ok", flush=True)
+"""
+
+
+class Server:
+    """The fake server in a child process, driven over its stdin."""
+
+    def __init__(self) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", SERVER],
+            cwd=ROOT,
+            text=True,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+        )
+        assert self.proc.stdout and self.proc.stdin
+        self.url = self.proc.stdout.readline().strip()
+
+    def ask(self, command: str) -> str:
+        assert self.proc.stdout and self.proc.stdin
+        self.proc.stdin.write(command + "\n")
+        self.proc.stdin.flush()
+        return self.proc.stdout.readline().strip()
+
+    def close(self) -> None:
+        assert self.proc.stdin
+        self.proc.stdin.close()
+        self.proc.wait(timeout=30)
+
 
 PROJECTS = int(os.environ.get("BENCH_PROJECTS", "1000"))
 CHANGED = 10
@@ -35,7 +77,7 @@ def write_configs(root: Path, count: int) -> list[str]:
     return paths
 
 
-def many(server: FakeDigdag, root: Path) -> None:
+def many(server: Server, root: Path) -> None:
     paths = write_configs(root, PROJECTS)
     choice = TargetChoice("digdag", server.url)
     start = time.perf_counter()
@@ -45,20 +87,20 @@ def many(server: FakeDigdag, root: Path) -> None:
     for path in paths[:: PROJECTS // CHANGED][:CHANGED]:
         text = Path(path).read_text()
         Path(path).write_text(text.replace('time: "03:00:00"', 'time: "04:00:00"'))
-    server.clear_requests()
+    server.ask("clear")
     start = time.perf_counter()
     results = push_many(paths, choice, jobs=8)
     elapsed = time.perf_counter() - start
-    put_count = sum(1 for r in server.requests if r.method == "PUT" and r.path == "/api/projects")
+    put_count, requests = (int(x) for x in server.ask("puts").split())
     statuses = {s: sum(1 for r in results if r.status == s) for s in ("pushed", "unchanged")}
     print(f"initial push of {PROJECTS} projects:            {initial:7.2f} s")
     print(
         f"re-push {PROJECTS} projects, {CHANGED} changed:        {elapsed:7.2f} s  "
-        f"PUTs: {put_count}  {statuses}  requests: {len(server.requests)}"
+        f"PUTs: {put_count}  {statuses}  requests: {requests}"
     )
 
 
-def latency(server: FakeDigdag, root: Path) -> None:
+def latency(server: Server, root: Path) -> None:
     (path,) = write_configs(root / "one", 1) if (root / "one").mkdir() is None else []
     choice = TargetChoice("digdag", server.url)
     push_many([path], choice)
@@ -80,9 +122,13 @@ def latency(server: FakeDigdag, root: Path) -> None:
 
 def main() -> None:
     os.environ.setdefault("DIGSYNC_STATE_DIR", tempfile.mkdtemp(prefix="digsync-bench-state-"))
-    with tempfile.TemporaryDirectory() as tmp, FakeDigdag() as server:
-        many(server, Path(tmp))
-        latency(server, Path(tmp))
+    server = Server()
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            many(server, Path(tmp))
+            latency(server, Path(tmp))
+    finally:
+        server.close()
 
 
 if __name__ == "__main__":
