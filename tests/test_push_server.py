@@ -302,3 +302,29 @@ def test_schedule_from_is_passed_as_an_instant(
     code, _, err = cli(capsys, server, "push", "--schedule-from", "soon")
     assert code == 2
     assert "--schedule-from: expected an ISO-8601 time" in err
+
+
+def test_push_rechecks_the_server_revision_right_before_the_put(
+    workdir: Path, server: FakeDigdag, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from digsync.config import load_config
+    from digsync.history import Ledger
+    from digsync.plan import make_plan
+    from digsync.push import ConcurrentChange, push_plan
+    from digsync.targets.rest import RestTarget
+
+    assert push_json(capsys, server)[0] == 0
+    (workdir / "config.yaml").write_text(CONFIG.replace("03:00:00", "04:00:00"))
+    config = load_config(workdir / "config.yaml")
+    target = RestTarget("digdag", server.url, {})
+    plan = make_plan(config, target)
+    assert plan.changed
+    server.push_directly(
+        PROJECT, {f"{PROJECT}.dig": b"timezone: UTC\n+a:\n  echo>: hi\n"}, "someone-else"
+    )
+    server.clear_requests()
+    with pytest.raises(ConcurrentChange, match="changed since the plan"):
+        push_plan(plan, target, Ledger(workdir / ".digsync", PROJECT), b"")
+    assert puts(server) == []
+    assert [r.method for r in server.requests] == ["GET"]
+    target.close()
