@@ -109,8 +109,13 @@ def schedule_changes(
     return out
 
 
-def make_plan(config: Config, target: Target, now: dt.datetime | None = None) -> Plan:
-    """Fetch the target's current revision and compare it with a fresh render."""
+def make_plan(
+    config: Config, target: Target, now: dt.datetime | None = None, describe: bool = True
+) -> Plan:
+    """Fetch the target's current revision and compare it with a fresh render.
+
+    ``describe=False`` skips the file diffs and schedule previews (push needs neither).
+    """
     now = now or dt.datetime.now(dt.UTC)
     files = render_project(config, config.path).files
     remote = target.current(config.project)
@@ -127,6 +132,6 @@ def make_plan(config: Config, target: Target, now: dt.datetime | None = None) ->
         content=content_hash(files),
         remote=remote,
         remote_content=content_hash(remote_files) if remote is not None else None,
-        changes=diff_files(remote_files, files),
-        schedules=schedule_changes(remote_files, files, now),
+        changes=diff_files(remote_files, files) if describe else [],
+        schedules=schedule_changes(remote_files, files, now) if describe else [],
     )

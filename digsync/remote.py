@@ -76,7 +76,7 @@ def push_one(
     try:
         config = load_config(path)
         target, ledger = pool.get(config)
-        plan = make_plan(config, target)
+        plan = make_plan(config, target, describe=False)
         _check_expected(plan, expect_revision)
         result = push_plan(plan, target, ledger, Path(path).read_bytes(), schedule_from)
     except ConfigError as exc:
