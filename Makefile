@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test lint bench clean
+.PHONY: setup browser run test lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,6 +12,17 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 setup: $(STAMP)
+
+# The browser tests drive Debian's chromium; install it when missing (needs root).
+CHROMIUM ?= /usr/bin/chromium
+browser:
+	@if [ ! -x "$(CHROMIUM)" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; \
+	  else \
+	    echo "browser tests need Debian's chromium: sudo apt-get install chromium" >&2; exit 1; \
+	  fi; \
+	fi
 
 # The main job on the bundled example: no account, no credentials, local files only.
 run: setup
@@ -22,7 +33,7 @@ run: setup
 	$(BIN)/digsync plan --config examples/config.yaml --target local || true
 	$(BIN)/digsync push --config examples/config.yaml --target local
 
-test: setup
+test: setup browser
 	$(BIN)/ruff check digsync tests benchmarks
 	$(BIN)/ruff format --check digsync tests benchmarks
 	$(BIN)/mypy
