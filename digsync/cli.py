@@ -174,6 +174,39 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_rollback)
 
+    p = command("sync", "detect schema changes and sync column metadata (the workflow's tasks)")
+    _add_config(p)
+    p.add_argument("--apply", action="store_true", help="write the semantic layer (default: plan)")
+    p.add_argument("--approve", action="store_true", help="with --apply: do not ask first")
+    p.add_argument(
+        "--warehouse",
+        metavar="DIR",
+        help="local warehouse folder of SQLite files (default: $DIGSYNC_WAREHOUSE, else TD)",
+    )
+    p.add_argument("--demo", action="store_true", help="run the local demo in --warehouse DIR")
+    p.add_argument("-v", "--verbose", action="store_true", help="list every change")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_sync)
+
+    p = command("serve", "serve the Config API and web UI")
+    _add_config(p)
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    _add_target(p)
+    p.set_defaults(func=cmd_serve)
+
+    p = command("watch", "regenerate and push whenever config.yaml changes")
+    _add_config(p)
+    _add_target(p)
+    p.add_argument(
+        "--debounce",
+        type=float,
+        default=1.0,
+        metavar="SECONDS",
+        help="wait this long after the last change before pushing (default 1)",
+    )
+    p.set_defaults(func=cmd_watch)
+
     p = command("schema", "print the JSON Schema of config.yaml")
     p.add_argument("--output", metavar="FILE", help="write it to FILE instead")
     p.set_defaults(func=cmd_schema)
@@ -442,3 +475,34 @@ def cmd_schema(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(text)
     return 0
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    from digsync.syncrun import SyncOptions, run_sync_command
+
+    options = SyncOptions(
+        config=args.config,
+        apply=args.apply,
+        approve=args.approve,
+        warehouse=args.warehouse,
+        demo=args.demo,
+        verbose=args.verbose,
+        json=args.json,
+    )
+    return run_sync_command(options)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from digsync.server import run_server
+
+    if not 0 < args.port < 65536:
+        raise UsageError("--port: expected 1-65535")
+    return run_server(args.config, args.host, args.port, _choice(args))
+
+
+def cmd_watch(args: argparse.Namespace) -> int:
+    from digsync.watch import watch
+
+    if args.debounce < 0:
+        raise UsageError("--debounce: expected a number of seconds, at least 0")
+    return watch(args.config, _choice(args), debounce=args.debounce)
