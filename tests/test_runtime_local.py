@@ -446,3 +446,27 @@ def test_demo_runs_and_refuses_a_folder_it_did_not_make(tmp_path: Path) -> None:
     (tmp_path / "mine" / "notes.txt").write_text("keep")
     with pytest.raises(FileExistsError):
         run_demo(tmp_path / "mine", out=lines.append)
+
+
+def test_table_patterns_and_table_excludes_pick_tables(warehouse: Path) -> None:
+    make_table(warehouse, "gld_sales", "tmp_orders", [("x", "INTEGER")])
+    summary = run(warehouse, "t1", databases=["gld_sales.*"], exclude_patterns=["*.tmp_*"])
+    assert summary["scanned"]["tables"] == 2
+    assert {key[1] for key in rows(warehouse)} == {"orders", "customers"}
+    # Narrowing the scope to one table leaves the other table's rows alone (not removed).
+    narrowed = run(warehouse, "t2", databases=["gld_sales.cust*"], exclude_patterns=[])
+    assert narrowed["detect_changes"]["removed_columns"] == 0
+    assert all(row["removed_at"] is None for row in rows(warehouse).values())
+
+
+def test_overwrite_auto_generated_false_keeps_what_was_generated(warehouse: Path) -> None:
+    first = {"patterns": [{"pattern": "email", "description": "Old text"}]}
+    changed = {"patterns": [{"pattern": "email", "description": "New text"}]}
+    run(warehouse, "a1", auto_generation=first)
+    key = ("gld_sales", "customers", "email")
+    keep = {**changed, "content_rules": {"overwrite_auto_generated": False}}
+    run(warehouse, "a2", sync_mode="full", auto_generation=keep)
+    assert rows(warehouse)[key]["description"] == "Old text"
+    run(warehouse, "a3", sync_mode="full", auto_generation=changed)
+    assert rows(warehouse)[key]["description"] == "New text"
+    assert rows(warehouse)[key]["description_source"] == "auto"

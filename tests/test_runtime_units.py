@@ -6,10 +6,18 @@ from dataclasses import replace
 
 import pytest
 
-from digsync.runtime.autogen import compile_rules, generate, render
+from digsync.runtime.autogen import (
+    AutoGeneration,
+    Generated,
+    compile_auto_generation,
+    compile_rules,
+    generate,
+    render,
+)
 from digsync.runtime.errors import SettingsError, TDApiError, redact
 from digsync.runtime.model import CatalogColumn, MetaRow, Snapshot, name_problem, show
 from digsync.runtime.schema import parse_tags, row_from_values, row_to_values
+from digsync.runtime.settings import settings_from_params
 from digsync.runtime.sql import MAX_STATEMENT_BYTES, batched, ident, literal, row_values
 from digsync.runtime.td_api import base_url, parse_rows, segment
 from tests.fake_td import FakeSqlError, translate
@@ -113,12 +121,12 @@ def test_generation_collects_tags_and_takes_first_description_and_category() -> 
             {"pattern": "e", "tag": "pii", "description": "later", "pii_category": "other"},
         ]
     )
-    generated = generate(rules, COLUMN)
+    generated = generate(AutoGeneration(rules), COLUMN)
     assert generated.tags == ("pii", "contact")
     assert generated.description == "email_address of customers"
     assert (generated.is_pii, generated.pii_category) == (True, "email")
-    assert generate(rules, replace(COLUMN, column="id")).tags == ()
-    tagged = generate(compile_rules([{"pattern": ".", "tag": "pii"}]), COLUMN)
+    assert generate(AutoGeneration(rules), replace(COLUMN, column="id")).tags == ()
+    tagged = generate(AutoGeneration(compile_rules([{"pattern": ".", "tag": "pii"}])), COLUMN)
     assert tagged.is_pii and tagged.pii_category is None
 
 
@@ -175,3 +183,105 @@ def test_the_newest_version_of_a_row_wins() -> None:
     assert snapshot.stale_row_ids == ["a"]
     tie = Snapshot.from_versions([row(row_id="x", written_at=5), row(row_id="y", written_at=5)])
     assert tie.rows[("db", "t", "c")].row_id == "y" and tie.stale_row_ids == ["x"]
+
+
+ORIGINAL_SECTION = {
+    "enabled": True,
+    "content_rules": {
+        "prefix_auto_generated": "[AUTO]",
+        "overwrite_existing": False,
+        "overwrite_auto_generated": False,
+        "skip_fields_matching": ["time", "td_*"],
+    },
+    "generate": {"field_descriptions": True, "tags": True, "pii_detection": True},
+    "patterns": [
+        {
+            "name": "identifiers",
+            "match": [{"pattern": "^.*_id$"}, {"pattern": "^id$"}],
+            "tag": "ID",
+            "description_template": "Identifier for {entity}",
+            "pii_category": None,
+        },
+        {
+            "name": "timestamps",
+            "match": [{"pattern": "^(created|updated)_at$"}],
+            "tag": "timestamp",
+            "description_template": "When {entity} was {action}",
+        },
+        {
+            "name": "email",
+            "match": [{"pattern": "(?i)^email$"}, {"pattern": ".*_email$"}],
+            "tag": "contact_info",
+            "description_template": "Email address for communication",
+            "pii_category": "email",
+        },
+    ],
+}
+
+
+def gen(section: dict[str, object], column: str, table: str = "loyalty_profile") -> Generated:
+    auto = compile_auto_generation(section)
+    return generate(auto, CatalogColumn("gld_cstore", table, column, "varchar"))
+
+
+def test_the_original_systems_pattern_shape_is_understood() -> None:
+    assert gen(ORIGINAL_SECTION, "customer_id") == Generated(
+        "[AUTO] Identifier for customer", ("ID",), False, None
+    )
+    assert gen(ORIGINAL_SECTION, "id").description == "[AUTO] Identifier for loyalty profile"
+    assert gen(ORIGINAL_SECTION, "created_at").description == "[AUTO] When created was created"
+    assert gen(ORIGINAL_SECTION, "EMAIL") == Generated(
+        "[AUTO] Email address for communication", ("contact_info",), True, "email"
+    )
+    assert gen(ORIGINAL_SECTION, "backup_email").pii_category == "email"
+
+
+def test_skipped_fields_and_disabled_generation_get_nothing() -> None:
+    assert gen(ORIGINAL_SECTION, "td_client_id") == Generated(None, (), False, None)
+    assert gen(ORIGINAL_SECTION, "time") == Generated(None, (), False, None)
+    assert gen({**ORIGINAL_SECTION, "enabled": False}, "customer_id") == Generated(
+        None, (), False, None
+    )
+
+
+def test_generate_switches_drop_their_part() -> None:
+    section = {
+        **ORIGINAL_SECTION,
+        "generate": {"field_descriptions": False, "pii_detection": False},
+    }
+    assert gen(section, "email") == Generated(None, ("contact_info",), False, None)
+    section = {**ORIGINAL_SECTION, "generate": {"tags": False}}
+    assert gen(section, "email") == Generated(
+        "[AUTO] Email address for communication", (), True, "email"
+    )
+
+
+def test_overwrite_auto_generated_is_read() -> None:
+    assert compile_auto_generation(ORIGINAL_SECTION).regenerate is False
+    assert compile_auto_generation({"patterns": []}).regenerate is True
+
+
+def test_bad_original_patterns_are_named() -> None:
+    broken = {"patterns": [{"match": [{"pattern": "ok"}, {"pattern": "(unclosed"}]}]}
+    with pytest.raises(SettingsError, match=r"patterns\[0\]\.match\[1\]\.pattern"):
+        compile_auto_generation(broken)
+    with pytest.raises(SettingsError, match=r"patterns\[0\]\.pattern must be a non-empty"):
+        compile_auto_generation({"patterns": [{"tag": "x"}]})
+
+
+def test_scope_patterns_may_name_tables() -> None:
+    settings = settings_from_params(
+        {
+            "semantic_database": "semantic_layer_v1",
+            "databases": ["analytics", "dwh.fact_*", "gld_*"],
+            "exclude_patterns": ["*.temp_*", "gld_scratch"],
+        }
+    )
+    assert settings.in_scope("dwh") and settings.in_scope("analytics")
+    assert not settings.in_scope("gld_scratch") and not settings.in_scope("raw")
+    assert settings.table_in_scope("dwh", "fact_sales")
+    assert not settings.table_in_scope("dwh", "dim_store")
+    assert not settings.table_in_scope("dwh", "temp_fact")
+    assert not settings.table_in_scope("analytics", "temp_x")
+    assert settings.table_in_scope("analytics", "anything")
+    assert not settings.table_in_scope("semantic_layer_v1", "field_metadata")

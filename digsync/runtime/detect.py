@@ -194,7 +194,7 @@ class _Builder:
 
     def removals(self, catalog_keys: set[Key]) -> None:
         for key, old in sorted(self.snapshot.items()):
-            if key in catalog_keys or not self.settings.in_scope(old.database):
+            if key in catalog_keys or not self.settings.table_in_scope(old.database, old.table):
                 continue
             if old.removed_at is not None:
                 if old.last_sync_session == self.session:
@@ -271,7 +271,9 @@ class _Builder:
         """Apply the patterns unless a person owns the metadata (see ``protected``)."""
         if protected(row):
             return row
-        gen = generate(self.settings.rules, col)
+        if not self.settings.auto.regenerate and row.description_source == AUTO:
+            return row  # overwrite_auto_generated: false keeps what was generated once
+        gen = generate(self.settings.auto, col)
         new = replace(
             row,
             description=gen.description,

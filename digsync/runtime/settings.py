@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Any
 
-from .autogen import Rule, compile_rules
+from .autogen import AutoGeneration, compile_auto_generation
 from .errors import SettingsError
 from .model import StoreRef
 
@@ -33,20 +33,47 @@ class Settings:
     exclude_patterns: tuple[str, ...]
     sync_mode: str
     batch_size: int
-    rules: tuple[Rule, ...]
+    auto: AutoGeneration
     session_id: str
     session_time: str | None
     create_if_missing: bool = True
 
     def in_scope(self, database: str) -> bool:
-        """A source database is synced when a glob matches and no exclude pattern does.
-
-        The semantic database itself never is, even if a glob matches it."""
+        """A source database is synced when a pattern matches it and no whole-database
+        exclude pattern does. Patterns are ``db_glob`` or ``db_glob.table_glob`` (the
+        original system's form); the semantic database itself never is in scope."""
         if database == self.store.database:
             return False
-        if not any(fnmatchcase(database, pattern) for pattern in self.databases):
+        if not any(fnmatchcase(database, db) for db, _ in _split(self.databases)):
             return False
-        return not any(fnmatchcase(database, pattern) for pattern in self.exclude_patterns)
+        return not any(
+            table is None and fnmatchcase(database, db)
+            for db, table in _split(self.exclude_patterns)
+        )
+
+    def table_in_scope(self, database: str, table: str) -> bool:
+        """A table of an in-scope database: some pattern for its database takes the table
+        (a ``db_glob`` pattern takes every table) and no ``db.table`` exclude matches it."""
+        if not self.in_scope(database):
+            return False
+        if not any(
+            fnmatchcase(database, db) and (t is None or fnmatchcase(table, t))
+            for db, t in _split(self.databases)
+        ):
+            return False
+        return not any(
+            t is not None and fnmatchcase(database, db) and fnmatchcase(table, t)
+            for db, t in _split(self.exclude_patterns)
+        )
+
+
+def _split(patterns: tuple[str, ...]) -> list[tuple[str, str | None]]:
+    """``db.table`` patterns into their parts (at the first dot); ``db`` alone: any table."""
+    out: list[tuple[str, str | None]] = []
+    for pattern in patterns:
+        db, dot, table = pattern.partition(".")
+        out.append((db, table if dot else None))
+    return out
 
 
 def new_run_id() -> str:
@@ -77,7 +104,7 @@ def settings_from_params(params: Mapping[str, Any]) -> Settings:
         exclude_patterns=_globs(params.get("exclude_patterns"), "exclude_patterns"),
         sync_mode=mode,
         batch_size=_batch_size(options.get("batch_size")),
-        rules=compile_rules(auto.get("patterns")),
+        auto=compile_auto_generation(auto),
         session_id=_session_id(params.get("session_id")),
         session_time=_optional_text(params.get("session_time"), "session_time"),
         create_if_missing=create,

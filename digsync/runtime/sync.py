@@ -61,6 +61,8 @@ def read_catalog(
             continue
         scanned += 1
         for col in backend.list_columns(database):
+            if not settings.table_in_scope(database, col.table):
+                continue
             problem = _column_problem(col) or ("listed twice" if col.key in seen else None)
             if problem:
                 where = ".".join(show(name[:80]) for name in col.key)
