@@ -33,6 +33,8 @@ _DAY_NAMES = {
     },
 }
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?\Z")
+_WEBHOOK = re.compile(r"https://[^\s]+")
+_MUSTACHE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_.]*)\s*\}\}")
 
 
 class Channel(NamedTuple):
@@ -84,6 +86,7 @@ class Config(NamedTuple):
     content_hash: str
     warnings: tuple[Problem, ...] = ()
     target: dict[str, Any] = {}  # noqa: RUF012 - never mutated; push settings, not rendered
+    auto_generation: dict[str, Any] = {}  # noqa: RUF012 - never mutated; py> task parameter
 
     def secrets(self) -> dict[str, str]:
         """Project secrets the push step must set: key -> webhook URL."""
@@ -208,8 +211,9 @@ def _build(v: Validator, data: dict[str, Any], path: str) -> Config:
         tables=dict(sdb.get("tables") or {}),
         sync_options=options,
         content_hash=_content_hash(data),
-        warnings=tuple(p for p in v.problems if p.severity == "warning"),
+        warnings=tuple(_in_file_order([p for p in v.problems if p.severity == "warning"])),
         target=dict(_section(data, "target")),
+        auto_generation=_auto_generation(v, _section(data, "auto_generation")),
     )
 
 
@@ -387,13 +391,17 @@ def _notify(v: Validator, data: dict[str, Any], event: str) -> Notify:
     at: PathKey = ("notifications", event)
     enabled = node.get("enabled", False) is True
     raw = node.get("channels") or []
-    channels = tuple(_channel(v, ch, (*at, "channels", i), event, i) for i, ch in enumerate(raw))
+    channels = tuple(
+        _channel(v, ch, (*at, "channels", i), event, i, enabled) for i, ch in enumerate(raw)
+    )
     if enabled and not channels:
         v.add(at, "enabled but has no channels; nothing will be sent", severity="warning")
     return Notify(enabled, channels if enabled else ())
 
 
-def _channel(v: Validator, ch: dict[str, Any], at: PathKey, event: str, index: int) -> Channel:
+def _channel(
+    v: Validator, ch: dict[str, Any], at: PathKey, event: str, index: int, enabled: bool
+) -> Channel:
     kind = ch["type"]
     for text_key in ("subject", "message_template"):
         if isinstance(ch.get(text_key), str):
@@ -408,6 +416,15 @@ def _channel(v: Validator, ch: dict[str, Any], at: PathKey, event: str, index: i
                 at,
                 "a slack channel needs exactly one of 'channel' (webhook URL) or 'secret'",
                 "channel: https://hooks.slack.com/services/... or secret: slack.webhook",
+            )
+        if isinstance(url, str) and url and not _WEBHOOK.fullmatch(url):
+            v.add(
+                (*at, "channel"),
+                f"expected an https:// incoming-webhook URL; got {_shown_channel(url)}"
+                + ("" if enabled else " (ignored while this notification is disabled)"),
+                "a Slack channel name cannot be posted to: create an incoming webhook for the "
+                "channel and give its URL here, or set it as a project secret and use secret:",
+                severity="error" if enabled else "warning",
             )
         key = secret or f"digsync.{event}.slack_{index}"
         return Channel("slack", key, url, message_template=ch.get("message_template"))
@@ -426,6 +443,13 @@ def _channel(v: Validator, ch: dict[str, Any], at: PathKey, event: str, index: i
     )
 
 
+def _shown_channel(value: str) -> str:
+    """A channel name is echoed; anything URL-like may hold a token and is not."""
+    if re.fullmatch(r"[#@][\w.\-]{1,80}", value):
+        return repr(value)
+    return "a value that is not an https:// URL"
+
+
 def _check_template(v: Validator, text: str, at: PathKey) -> None:
     """Digdag evaluates ${...} in task parameters; an unclosed one fails the task at run time."""
     depth_ok = True
@@ -442,6 +466,88 @@ def _check_template(v: Validator, text: str, at: PathKey) -> None:
             "has '${' without a closing '}'; Digdag would fail evaluating it",
             "close it, or write $ followed by a space",
         )
+    found = _MUSTACHE.search(text)
+    if found:
+        v.add(
+            at,
+            f"'{found.group(0)}' is sent as written: Digdag fills only ${{...}} variables",
+            "use e.g. ${sync_metadata.new_tables}, ${sync_metadata.new_columns}, "
+            "${detect_changes.changed_columns} or ${session_time}",
+            severity="warning",
+        )
+
+
+# --- auto_generation ----------------------------------------------------------------
+
+AUTO_PATH: PathKey = ("auto_generation",)
+
+
+def _auto_generation(v: Validator, section: dict[str, Any]) -> dict[str, Any]:
+    """The section as the py> tasks take it; regexes compiled here so mistakes show now."""
+    patterns = section.get("patterns") or []
+    for i, pattern in enumerate(patterns if isinstance(patterns, list) else []):
+        if not isinstance(pattern, dict):
+            continue
+        at: PathKey = (*AUTO_PATH, "patterns", i)
+        sources = [((*at, "pattern"), pattern.get("pattern"))]
+        match = pattern.get("match")
+        for j, entry in enumerate(match if isinstance(match, list) else []):
+            if isinstance(entry, dict):
+                sources.append(((*at, "match", j, "pattern"), entry.get("pattern")))
+        if all(source is None for _, source in sources):
+            v.add(at, "a pattern needs 'pattern' or 'match'", "match: [{pattern: '_id$'}]")
+        for where, source in sources:
+            if isinstance(source, str):
+                _check_regex(v, where, source)
+    for where, text in _strings(section, AUTO_PATH):
+        if "${" in text:
+            v.add(
+                where,
+                "contains '${': Digdag would evaluate it as a variable before the task runs",
+                "write the $ and { apart, e.g. [$]{",
+            )
+    rules = section.get("content_rules") or {}
+    if isinstance(rules, dict) and rules.get("overwrite_existing") is True:
+        v.add(
+            (*AUTO_PATH, "content_rules", "overwrite_existing"),
+            "is ignored: digsync never overwrites a description a person wrote",
+            severity="warning",
+        )
+    parts = section.get("generate") or {}
+    for name in ("business_terms", "data_classification"):
+        if isinstance(parts, dict) and parts.get(name) is True:
+            v.add(
+                (*AUTO_PATH, "generate", name),
+                "is not supported by digsync and is ignored",
+                severity="warning",
+            )
+    return _without_nulls(section) if section.get("enabled", True) is not False else {}
+
+
+def _strings(value: Any, at: PathKey) -> list[tuple[PathKey, str]]:
+    if isinstance(value, str):
+        return [(at, value)]
+    if isinstance(value, dict):
+        return [f for k, x in value.items() for f in _strings(x, (*at, k))]
+    if isinstance(value, list):
+        return [f for i, x in enumerate(value) for f in _strings(x, (*at, i))]
+    return []
+
+
+def _check_regex(v: Validator, at: PathKey, source: str) -> None:
+    try:
+        re.compile(source)
+    except re.error as exc:
+        v.add(at, f"not a valid regular expression: {exc}", "Python re syntax, e.g. '_id$'")
+
+
+def _without_nulls(value: Any) -> Any:
+    """Null means "default": drop such keys so the task parameters stay small and plain."""
+    if isinstance(value, dict):
+        return {k: _without_nulls(x) for k, x in value.items() if x is not None}
+    if isinstance(value, list):
+        return [_without_nulls(x) for x in value]
+    return value
 
 
 def check_project_name(name: str) -> None:

@@ -15,8 +15,8 @@ NAME_PATTERN = r"(?!.*\.dig$)[A-Za-z_][A-Za-z0-9_.\-]{0,254}"
 NAME_HINT = "a name of letters, digits, _ . - (not starting with a digit or ending in .dig)"
 TD_NAME_PATTERN = r"[a-z0-9_]{3,255}"
 TD_NAME_HINT = "a Treasure Data name: 3-255 lowercase letters, digits and _"
-GLOB_PATTERN = r"[a-z0-9_*?\[\]!\-]{1,255}"
-GLOB_HINT = "a database glob of lowercase letters, digits, _ - and * ? [ ]"
+GLOB_PATTERN = r"[a-z0-9_*?\[\]!\-]{1,255}(?:\.[a-z0-9_*?\[\]!\-]{1,255})?"
+GLOB_HINT = "a database glob, or database.table, of lowercase letters, digits, _ - and * ? [ ]"
 SECRET_KEY_PATTERN = r"[A-Za-z_][A-Za-z0-9_\-]*(?:\.[A-Za-z_][A-Za-z0-9_\-]*)*"
 SECRET_KEY_HINT = "a secret key such as slack.success_webhook"
 EMAIL_PATTERN = r"[^@\s\"<>,;]+@[^@\s\"<>,;]+\.[^@\s\"<>,;]+"
@@ -76,8 +76,6 @@ CHANNEL = Spec(
         "channel": Spec(
             "string",
             "slack: the incoming-webhook URL. digsync stores it as a project secret.",
-            pattern=r"https://[^\s]+",
-            pattern_hint="an https:// webhook URL",
             secret=True,
         ),
         "secret": Spec(
@@ -116,6 +114,75 @@ NOTIFY_EVENT = Spec(
     properties={
         "enabled": Spec("boolean", "Send notifications for this event.", False),
         "channels": Spec("array", "Where to send them.", items=CHANNEL),
+    },
+)
+
+_PATTERN_TEXT = Spec("string", "A Python regular expression searched in the column name.")
+AUTO_PATTERN = Spec(
+    "object",
+    "One naming pattern: columns whose name matches get its tag, description and PII category.",
+    properties={
+        "name": Spec("string", "A label for the pattern (not used for matching)."),
+        "pattern": _PATTERN_TEXT,
+        "match": Spec(
+            "array",
+            "Several regular expressions; any of them matching is a match.",
+            items=Spec("object", "One expression.", properties={"pattern": _PATTERN_TEXT}),
+        ),
+        "tag": Spec("string", "Tag added to matching columns.", example="ID"),
+        "description_template": Spec(
+            "string",
+            "Description of matching columns: {column}, {table}, {database}, {type}, "
+            "{entity} (column name without its last _word) and {action} (its first word).",
+            example="Identifier for {entity}",
+        ),
+        "description": Spec("string", "Same as description_template."),
+        "pii_category": Spec("string", "PII category of matching columns.", example="email"),
+    },
+)
+AUTO_GENERATION = Spec(
+    "object",
+    "Descriptions, tags and PII flags generated for new columns from naming patterns. "
+    "A description written by a person is never overwritten.",
+    properties={
+        "enabled": Spec("boolean", "Generate metadata at all.", True),
+        "content_rules": Spec(
+            "object",
+            "How generated text is written.",
+            properties={
+                "prefix_auto_generated": Spec(
+                    "string", "Text put before every generated description.", example="[AUTO]"
+                ),
+                "overwrite_existing": Spec(
+                    "boolean",
+                    "Kept for compatibility; digsync never overwrites a person's description.",
+                    False,
+                ),
+                "overwrite_auto_generated": Spec(
+                    "boolean", "Regenerate metadata that digsync generated earlier.", True
+                ),
+                "skip_fields_matching": Spec(
+                    "array",
+                    "Column-name globs that get no generated metadata.",
+                    items=Spec("string"),
+                    example=["time", "td_*"],
+                ),
+            },
+        ),
+        "generate": Spec(
+            "object",
+            "Which parts are generated.",
+            properties={
+                "field_descriptions": Spec("boolean", "Descriptions.", True),
+                "tags": Spec("boolean", "Tags.", True),
+                "pii_detection": Spec("boolean", "PII flags and categories.", True),
+                "business_terms": Spec("boolean", "Not supported by digsync (ignored).", False),
+                "data_classification": Spec(
+                    "boolean", "Not supported by digsync (ignored).", False
+                ),
+            },
+        ),
+        "patterns": Spec("array", "Naming patterns, applied in order.", items=AUTO_PATTERN),
     },
 )
 
@@ -218,6 +285,7 @@ SECTIONS: dict[str, Spec] = {
     ),
 }
 
+SECTIONS["auto_generation"] = AUTO_GENERATION
 SECTIONS["target"] = Spec(
     "object",
     "Where push sends the project (no secrets here: the API key comes from TD_API_KEY).",

@@ -11,6 +11,7 @@ from digsync.config import Channel, Config, Notify
 from digsync.yamlemit import dump
 
 DELTA_REPORT = "queries/delta_report.sql"
+TASKS_PACKAGE = "tasks"
 DEFAULT_TABLES = {"field_metadata": "field_metadata", "sync_log": "sync_log"}
 API_KEY_ENV = {"TD_API_KEY": "${secret:td.apikey}"}
 
@@ -81,6 +82,10 @@ def _sync_params(config: Config) -> dict[str, Any]:
     }
     if config.sync_options:
         params["sync_options"] = dict(config.sync_options)
+    if config.auto_generation:
+        params["auto_generation"] = config.auto_generation
+    if not config.create_if_missing:
+        params["create_if_missing"] = False
     return params
 
 
@@ -132,6 +137,7 @@ def render_project(config: Config, config_label: str = "config.yaml") -> Project
     files = {
         f"{config.workflow_name}.dig": render_dig(config, config_label).encode("utf-8"),
         DELTA_REPORT: _package_file(DELTA_REPORT),
+        **runtime_files(),
     }
     return Project(config.project, dict(sorted(files.items())))
 
@@ -143,3 +149,14 @@ def _package_file(name: str) -> bytes:
     if name not in _CACHE:
         _CACHE[name] = (Path(__file__).parent / name).read_bytes()
     return _CACHE[name]
+
+
+def runtime_files() -> dict[str, bytes]:
+    """The workflow's py> tasks: digsync/runtime/*.py as the project's package tasks/
+    (the local demo, files named _local*, stays home)."""
+    names = sorted(
+        p.name
+        for p in (Path(__file__).parent / "runtime").glob("*.py")
+        if not p.name.startswith("_local")
+    )
+    return {f"{TASKS_PACKAGE}/{name}": _package_file(f"runtime/{name}") for name in names}

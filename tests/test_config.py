@@ -273,7 +273,10 @@ def test_slack_webhook_url_becomes_a_secret_and_is_never_echoed() -> None:
         config_from_data(data)
     assert "SECRETVALUE" not in str(info.value)
     assert str(info.value) == (
-        "notifications.on_error.channels[0].channel: expected an https:// webhook URL; got a value"
+        "notifications.on_error.channels[0].channel: expected an https:// incoming-webhook URL; "
+        "got a value that is not an https:// URL (a Slack channel name cannot be posted to: "
+        "create an incoming webhook for the channel and give its URL here, or set it as a "
+        "project secret and use secret:)"
     )
 
 
@@ -392,3 +395,117 @@ def test_missing_required_key_names_the_key() -> None:
     assert errors_of(BASE.replace('  databases: ["gld_*"]\n', "  exclude_patterns: []\n")) == [
         "config.yaml:4:3: scope.databases: missing required key"
     ]
+
+
+ORIGINAL_STYLE = """\
+version: "1.0"
+description: "Semantic layer configuration"
+scope:
+  databases: ["analytics.*", "dwh.fact_*", "gld_cstore_prod.loyalty_profile"]
+  exclude_patterns: ["*.temp_*", "*._*"]
+semantic_database:
+  name: "semantic_layer_v1"
+  create_if_missing: true
+  tables: {field_metadata: "field_metadata", glossary: "glossary"}
+validation:
+  require_table_description: true
+auto_generation:
+  enabled: true
+  content_rules:
+    prefix_auto_generated: "[AUTO]"
+    overwrite_existing: false
+    overwrite_auto_generated: false
+    skip_fields_matching: ["time", "td_*"]
+  generate: {field_descriptions: true, tags: true, pii_detection: true, business_terms: false}
+  patterns:
+    - name: "identifiers"
+      match: [{pattern: "^.*_id$"}, {pattern: "^id$"}]
+      tag: "ID"
+      description_template: "Identifier for {entity}"
+      pii_category: null
+notifications:
+  on_sync_complete:
+    enabled: false
+    channels:
+      - type: "slack"
+        channel: "#data-engineering"
+        message_template: "Synced: {{tables_updated}} tables"
+  on_error:
+    enabled: false
+    channels:
+      - type: "email"
+        recipients: ["data-team@company.com"]
+        subject: "Semantic Layer Sync Error"
+approval:
+  require_dry_run: true
+sync:
+  merge_strategy: "manual_wins"
+  create_backup: true
+  dry_run_by_default: true
+  audit_logging: true
+  batch_size: 100
+"""
+
+
+def test_a_config_of_the_original_system_loads_with_warnings_only() -> None:
+    config = parse_config(ORIGINAL_STYLE)
+    assert config.databases == ("analytics.*", "dwh.fact_*", "gld_cstore_prod.loyalty_profile")
+    assert config.auto_generation["patterns"][0] == {
+        "name": "identifiers",
+        "match": [{"pattern": "^.*_id$"}, {"pattern": "^id$"}],
+        "tag": "ID",
+        "description_template": "Identifier for {entity}",
+    }
+    assert [str(w) for w in config.warnings] == [
+        "config.yaml:1:1: warning: version: unknown section, ignored by digsync",
+        "config.yaml:2:1: warning: description: unknown section, ignored by digsync",
+        "config.yaml:10:1: warning: validation: unknown section, ignored by digsync",
+        "config.yaml:31:18: warning: notifications.on_sync_complete.channels[0].channel: "
+        "expected an https:// incoming-webhook URL; got '#data-engineering' (ignored while "
+        "this notification is disabled) (a Slack channel name cannot be posted to: create an "
+        "incoming webhook for the channel and give its URL here, or set it as a project "
+        "secret and use secret:)",
+        "config.yaml:32:27: warning: notifications.on_sync_complete.channels[0]."
+        "message_template: '{{tables_updated}}' is sent as written: Digdag fills only ${...} "
+        "variables (use e.g. ${sync_metadata.new_tables}, ${sync_metadata.new_columns}, "
+        "${detect_changes.changed_columns} or ${session_time})",
+        "config.yaml:39:1: warning: approval: unknown section, ignored by digsync",
+    ]
+
+
+def test_a_slack_channel_name_is_an_error_once_the_notification_is_enabled() -> None:
+    text = ORIGINAL_STYLE.replace(
+        "  on_sync_complete:\n    enabled: false", "  on_sync_complete:\n    enabled: true"
+    )
+    with pytest.raises(ConfigError) as info:
+        parse_config(text)
+    (problem,) = [p for p in info.value.problems if p.severity == "error"]
+    assert (problem.key_path, problem.mark[1:] if problem.mark else None) == (
+        "notifications.on_sync_complete.channels[0].channel",
+        (31, 18),
+    )
+    assert problem.message.startswith("expected an https:// incoming-webhook URL; got '#data-")
+
+
+def test_auto_generation_regexes_and_digdag_variables_are_checked() -> None:
+    text = ORIGINAL_STYLE.replace('{pattern: "^id$"}', '{pattern: "(unclosed"}').replace(
+        '"Identifier for {entity}"', '"Id ${x}"'
+    )
+    with pytest.raises(ConfigError) as info:
+        parse_config(text)
+    assert [str(p) for p in info.value.problems if p.severity == "error"] == [
+        "config.yaml:22:47: auto_generation.patterns[0].match[1].pattern: not a valid regular "
+        "expression: missing ), unterminated subpattern at position 0 (Python re syntax, "
+        "e.g. '_id$')",
+        "config.yaml:24:29: auto_generation.patterns[0].description_template: contains '${': "
+        "Digdag would evaluate it as a variable before the task runs (write the $ and { apart, "
+        "e.g. [$]{)",
+    ]
+
+
+def test_scope_takes_database_and_database_dot_table_globs_only() -> None:
+    data = base_data()
+    data["scope"] = {"databases": ["gld_*", "dwh.fact_*", "a.b.c", "Bad"]}
+    with pytest.raises(ConfigError) as info:
+        config_from_data(data)
+    assert [p.key_path for p in info.value.problems] == ["scope.databases[2]", "scope.databases[3]"]

@@ -2,12 +2,14 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import digsync.runtime
 from digsync.config import config_from_data, load_config, parse_config
 from digsync.digfile import load_dig
 from digsync.errors import ConfigError
@@ -15,6 +17,9 @@ from digsync.render import render_dig, render_project
 from tests.conftest import BASE, EXAMPLE, base_data
 
 URL = "https://hooks.slack.com/services/T0/B0/SECRETSECRET"
+
+
+RUNTIME_DIR = Path(digsync.runtime.__file__).parent
 
 
 def full_data() -> dict[str, Any]:
@@ -39,6 +44,18 @@ def full_data() -> dict[str, Any]:
                 },
             ],
         },
+    }
+    data["auto_generation"] = {
+        "content_rules": {"prefix_auto_generated": "[AUTO]", "skip_fields_matching": ["td_*"]},
+        "patterns": [
+            {
+                "name": "ids",
+                "match": [{"pattern": "_id$"}],
+                "tag": "ID",
+                "description_template": "Identifier for {entity}",
+                "pii_category": "none",
+            }
+        ],
     }
     return data
 
@@ -130,7 +147,11 @@ def test_output_is_deterministic_and_has_a_header() -> None:
         "# Command: digsync generate --config examples/config.yaml",
         f"# Config sha256: {config.content_hash}",
     ]
-    assert sorted(first) == ["queries/delta_report.sql", "semantic_layer_sync.dig"]
+    shipped = sorted(
+        f"tasks/{p.name}" for p in RUNTIME_DIR.glob("*.py") if not p.name.startswith("_local")
+    )
+    assert sorted(first) == ["queries/delta_report.sql", "semantic_layer_sync.dig", *shipped]
+    assert "tasks/__init__.py" in shipped and "tasks/_local_demo.py" not in first
 
 
 def test_header_label_cannot_inject_lines() -> None:
@@ -181,7 +202,34 @@ VERBATIM: list[tuple[Path_, Extract]] = [
         lambda d: d["+sync_if_changed"]["_do"]["+notify_success"]["+email_1"]["from"],
     ),
     (("workflow", "docker_image"), lambda d: d["_export"]["docker"]["image"]),
+    *(
+        (
+            ("auto_generation", "patterns", 0, *where),
+            lambda d, where=where: _dig(
+                d["+detect_changes"]["auto_generation"]["patterns"][0], where
+            ),
+        )
+        for where in (
+            ("name",),
+            ("match", 0, "pattern"),
+            ("tag",),
+            ("description_template",),
+            ("pii_category",),
+        )
+    ),
+    (
+        ("auto_generation", "content_rules", "prefix_auto_generated"),
+        lambda d: d["+detect_changes"]["auto_generation"]["content_rules"]["prefix_auto_generated"],
+    ),
 ]
+
+
+def _dig(node: Any, where: tuple[str | int, ...]) -> Any:
+    for part in where:
+        node = node[part]
+    return node
+
+
 # Values digsync normalises (times, day names, cron spacing) or uses as names.
 SHAPED: list[Path_] = [
     ("sync", "schedule", "time"),

@@ -190,7 +190,13 @@ def test_entry_points_accept_what_the_rendered_dig_passes() -> None:
     config = parse_config(BASE.replace("sync_mode: delta", "sync_mode: delta\n  batch_size: 10"))
     passed = set(_sync_params(config))
     assert "sync_options" in passed
-    passed |= {"auto_generation", "digsync_tables", "session_id", "session_time"}
+    passed |= {
+        "auto_generation",
+        "digsync_tables",
+        "create_if_missing",
+        "session_id",
+        "session_time",
+    }
     for function in (runtime.detect_schema_changes, runtime.sync_metadata):
         spec = inspect.getfullargspec(function)
         assert spec.varkw is None and spec.varargs is None

@@ -54,6 +54,7 @@ def detect_schema_changes(
     sync_options: dict[str, Any] | None = None,
     auto_generation: dict[str, Any] | None = None,
     digsync_tables: dict[str, str] | None = None,
+    create_if_missing: bool = True,
     session_id: str | int | None = None,
     session_time: str | None = None,
 ) -> dict[str, Any]:
@@ -74,6 +75,7 @@ def sync_metadata(
     sync_options: dict[str, Any] | None = None,
     auto_generation: dict[str, Any] | None = None,
     digsync_tables: dict[str, str] | None = None,
+    create_if_missing: bool = True,
     session_id: str | int | None = None,
     session_time: str | None = None,
 ) -> dict[str, Any]:
