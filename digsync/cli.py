@@ -292,10 +292,13 @@ def cmd_generate(args: argparse.Namespace) -> int:
     else:
         for warning in result.warnings:
             print(warning, file=sys.stderr)
+        from digsync.term import diff_lines, use_color
+
+        color = use_color(sys.stdout)
         for action in result.actions:
             print(f"{action.action:>9}  {action.path}")
             if action.diff:
-                sys.stdout.write(action.diff)
+                sys.stdout.write(diff_lines(action.diff, color))
     if args.check and result.changed:
         print("generated files are out of date: run digsync generate", file=sys.stderr)
         return 1

@@ -101,8 +101,7 @@ def generate(
     check: bool = False,
 ) -> GenerateResult:
     """Render every config and write (or, with check, compare) its files."""
-    from digsync.render import render_project
-    from digsync.writer import sync_files
+    from digsync.term import Progress
 
     if len(paths) > 1 and (output or project):
         raise UsageError("--output and --project take one --config; use --project-dir for several")
@@ -116,24 +115,35 @@ def generate(
         configs = [configs[0]._replace(project=project)]
     _refuse_duplicate_projects(configs)
     result = GenerateResult()
-    for config in configs:
-        result.warnings.extend(str(w) for w in config.warnings)
-        if config.source:
-            result.actions.append(_schedule_only(config, check))
-            continue
-        rendered = render_project(config, config.path)
-        if project_dir:
-            root = Path(project_dir) / config.project
-            files = rendered.files
-        else:
-            dig = Path(output or f"{config.workflow_name}.dig")
-            root = dig.parent
-            files = {
-                (dig.name if rel.endswith(".dig") and "/" not in rel else rel): data
-                for rel, data in rendered.files.items()
-            }
-        result.actions.extend(sync_files(root, files, check=check, backup=_backup(config)))
+    with Progress(len(configs), "generating") as progress:
+        for config in configs:
+            _generate_one(config, output, project_dir, check, result)
+            progress.advance(config.project)
     return result
+
+
+def _generate_one(
+    config: Config, output: str | None, project_dir: str | None, check: bool, result: GenerateResult
+) -> None:
+    from digsync.render import render_project
+    from digsync.writer import sync_files
+
+    result.warnings.extend(str(w) for w in config.warnings)
+    if config.source:
+        result.actions.append(_schedule_only(config, check))
+        return
+    rendered = render_project(config, config.path)
+    if project_dir:
+        root = Path(project_dir) / config.project
+        files = rendered.files
+    else:
+        dig = Path(output or f"{config.workflow_name}.dig")
+        root = dig.parent
+        files = {
+            (dig.name if rel.endswith(".dig") and "/" not in rel else rel): data
+            for rel, data in rendered.files.items()
+        }
+    result.actions.extend(sync_files(root, files, check=check, backup=_backup(config)))
 
 
 def _backup(config: Config) -> Callable[[str, bytes], object]:

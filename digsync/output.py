@@ -1,19 +1,32 @@
-"""Human-readable output of plans, push results and tables (plain text)."""
+"""Human-readable output of plans, push results and tables (coloured on a terminal)."""
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from digsync.plan import Plan
 from digsync.push import PushResult
+from digsync.term import RESULT_STYLE, diff_lines, paint, use_color
+
+CellStyle = Callable[[int, str], str | None]
 
 
-def print_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+def print_table(
+    headers: Sequence[str], rows: Sequence[Sequence[object]], style: CellStyle | None = None
+) -> None:
+    """Aligned columns; on a terminal the header is bold and ``style(column, value)``
+    may colour a cell (padding is added before colour, so columns stay aligned)."""
+    color = use_color(sys.stdout)
     cells = [[str(c) for c in headers], *[[str(c) for c in row] for row in rows]]
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
-    for row in cells:
-        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+    for n, row in enumerate(cells):
+        padded = []
+        for i, (cell, width) in enumerate(zip(row, widths, strict=True)):
+            text = cell.ljust(width) if i < len(row) - 1 else cell
+            kind = "bold" if n == 0 else (style(i, cell) if style else None)
+            padded.append(paint(text, kind, color))
+        print("  ".join(padded).rstrip())
 
 
 def print_plan(plan: Plan) -> None:
@@ -32,7 +45,7 @@ def print_plan(plan: Plan) -> None:
         print(f"  {change.change:>8}  {change.path}")
     for change in plan.changes:
         if change.change == "changed" and change.path.endswith(".dig"):
-            sys.stdout.write(change.diff)
+            sys.stdout.write(diff_lines(change.diff, use_color(sys.stdout)))
     for s in plan.schedules:
         if not s.changed and plan.remote is not None:
             print(f"schedule of {s.workflow}: unchanged, {s.after}")
@@ -52,6 +65,7 @@ def print_push_summary(results: Sequence[PushResult]) -> None:
     print_table(
         ["PROJECT", "RESULT", "REVISION", "MESSAGE"],
         [[r.project, r.status, r.revision or "-", r.message] for r in results],
+        style=lambda column, value: RESULT_STYLE.get(value) if column == 1 else None,
     )
     for r in results:
         for warning in r.warnings:
