@@ -1,0 +1,1451 @@
+// digsync web UI: edit config.yaml through the Config API (docs/api.md).
+// No framework and no build step. Every piece of data goes into the page through
+// textContent or attributes, never as HTML; a strict CSP (default-src 'self') applies.
+"use strict";
+
+(function () {
+  const API = "/api/semantic-layer";
+  const MASK = "********";
+  const TOKEN_KEY = "digsync.apiToken";
+  const PREVIEW_DELAY_MS = 300;
+  const DAY_FREQUENCIES = ["daily", "weekly", "monthly"];
+  const SCHEDULE_DEFAULTS = {
+    enabled: true,
+    frequency: "daily",
+    time: "02:00:00",
+    day_of_week: "Monday",
+    day_of_month: 1,
+    interval_minutes: 60,
+    timezone: "UTC",
+  };
+  const WEEKDAYS = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
+  const EVENTS = [
+    { key: "on_error", title: "When a sync fails" },
+    { key: "on_sync_complete", title: "When a sync completes" },
+  ];
+
+  const state = {
+    config: null, // the whole config object being edited (unknown sections kept)
+    original: null, // the config as loaded or last saved
+    etag: null,
+    previewSeq: 0,
+    previewTimer: null,
+    diffRequested: false,
+    problems: [],
+    summaryShown: false,
+    afterToken: null, // the write to repeat once a token is given
+    saving: false,
+    timeMemo: {}, // the time last used by hourly and by day-based frequencies
+    maskedAt: new WeakMap(), // channel object -> its key path when it came with a masked URL
+    confirmAction: null,
+  };
+
+  const $ = (id) => document.getElementById(id);
+  let memoryToken = ""; // the token when sessionStorage is unavailable
+
+  // --- small DOM helpers ----------------------------------------------------------------
+
+  function el(tag, props, ...children) {
+    const node = document.createElement(tag);
+    for (const [name, value] of Object.entries(props || {})) {
+      if (value === null || value === undefined || value === false) continue;
+      if (name === "className") node.className = value;
+      else if (name === "text") node.textContent = value;
+      else if (name === "hidden") node.hidden = true;
+      else node.setAttribute(name, value === true ? "" : String(value));
+    }
+    for (const child of children) {
+      if (child === null || child === undefined || child === false) continue;
+      node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+    }
+    return node;
+  }
+
+  function hiddenText(text) {
+    return el("span", { className: "visually-hidden", text });
+  }
+
+  function code(text) {
+    return el("code", { text });
+  }
+
+  function announce(text) {
+    const live = $("announcer");
+    live.textContent = "";
+    // A new text node in a later task is announced even when the text repeats.
+    window.setTimeout(() => {
+      live.textContent = text;
+    }, 30);
+  }
+
+  function isShown(node) {
+    return node.isConnected && !node.closest("[hidden]");
+  }
+
+  function formatTime(iso) {
+    return typeof iso === "string" ? iso.replace("T", " ") : "";
+  }
+
+  function clone(value) {
+    return value === undefined ? undefined : JSON.parse(JSON.stringify(value));
+  }
+
+  function stableJson(value) {
+    if (Array.isArray(value)) return "[" + value.map(stableJson).join(",") + "]";
+    if (value && typeof value === "object") {
+      const keys = Object.keys(value).sort();
+      return "{" + keys.map((k) => JSON.stringify(k) + ":" + stableJson(value[k])).join(",") + "}";
+    }
+    return JSON.stringify(value);
+  }
+
+  // --- key paths: "notifications.on_error.channels[0].channel" <-> segments -------------
+
+  function parseKeyPath(text) {
+    const segments = [];
+    const re = /([^.[\]]+)|\[(\d+)\]/g;
+    let match;
+    while ((match = re.exec(text || "")) !== null) {
+      segments.push(match[2] !== undefined ? Number(match[2]) : match[1]);
+    }
+    return segments;
+  }
+
+  function formatKeyPath(segments) {
+    let out = "";
+    for (const part of segments) {
+      if (typeof part === "number") out += "[" + part + "]";
+      else out += out ? "." + part : part;
+    }
+    return out;
+  }
+
+  function getPath(obj, segments) {
+    let node = obj;
+    for (const part of segments) {
+      if (node === null || typeof node !== "object") return undefined;
+      node = node[part];
+    }
+    return node;
+  }
+
+  function setPath(obj, segments, value) {
+    let node = obj;
+    segments.slice(0, -1).forEach((part, i) => {
+      const next = segments[i + 1];
+      if (node[part] === null || typeof node[part] !== "object") {
+        node[part] = typeof next === "number" ? [] : {};
+      }
+      node = node[part];
+    });
+    node[segments[segments.length - 1]] = value;
+  }
+
+  function deletePath(obj, segments) {
+    const parent = getPath(obj, segments.slice(0, -1));
+    if (parent && typeof parent === "object") delete parent[segments[segments.length - 1]];
+  }
+
+  // --- the API --------------------------------------------------------------------------
+
+  function readToken() {
+    try {
+      return window.sessionStorage.getItem(TOKEN_KEY) || "";
+    } catch (_) {
+      return "";
+    }
+  }
+
+  function writeToken(token) {
+    try {
+      if (token) window.sessionStorage.setItem(TOKEN_KEY, token);
+      else window.sessionStorage.removeItem(TOKEN_KEY);
+    } catch (_) {
+      // Storage can be off; the token then lasts until the page is reloaded.
+    }
+    memoryToken = token;
+  }
+
+  async function api(method, path, body, extraHeaders) {
+    const headers = { Accept: "application/json", ...(extraHeaders || {}) };
+    const token = readToken() || memoryToken;
+    if (token) headers.Authorization = "Bearer " + token;
+    const init = { method, headers, cache: "no-store", credentials: "same-origin" };
+    if (body !== undefined) {
+      headers["Content-Type"] = "application/json";
+      init.body = JSON.stringify(body);
+    }
+    let response;
+    try {
+      response = await fetch(API + path, init);
+    } catch (err) {
+      return {
+        ok: false,
+        status: 0,
+        headers: new Headers(),
+        data: {
+          error: "Could not reach the digsync server",
+          code: "network_error",
+          details: String((err && err.message) || err),
+        },
+      };
+    }
+    let data = null;
+    const text = await response.text();
+    if (text) {
+      try {
+        data = JSON.parse(text);
+      } catch (_) {
+        data = { error: "The server sent an answer that is not JSON", details: text.slice(0, 300) };
+      }
+    }
+    if (!response.ok && (data === null || typeof data !== "object")) {
+      data = { error: response.status + " " + response.statusText, code: "http_error" };
+    }
+    return { ok: response.ok, status: response.status, headers: response.headers, data };
+  }
+
+  function errorText(data) {
+    if (!data) return "Unknown error";
+    if (Array.isArray(data.error)) return data.error.join("; ");
+    return String(data.error || "Unknown error");
+  }
+
+  // A write answered 401: ask for the token, then repeat the write.
+  function needToken(retry, rejected) {
+    state.afterToken = retry;
+    const panel = $("token-panel");
+    panel.hidden = false;
+    const err = $("token-error");
+    const input = $("api-token");
+    if (rejected) {
+      err.textContent = "Error: the server did not accept this token.";
+      err.hidden = false;
+      input.setAttribute("aria-invalid", "true");
+    } else {
+      err.hidden = true;
+      input.removeAttribute("aria-invalid");
+    }
+    announce("An API token is needed to make changes.");
+    input.focus();
+  }
+
+  // --- loading --------------------------------------------------------------------------
+
+  async function loadConfig(options) {
+    const quiet = options && options.quiet;
+    const form = $("config-form");
+    form.setAttribute("aria-busy", "true");
+    const r = await api("GET", "/config");
+    if (!r.ok || !r.data || typeof r.data !== "object" || Array.isArray(r.data)) {
+      $("load-error").hidden = false;
+      const text = r.data ? errorText(r.data) : "Status " + r.status;
+      $("load-error-text").textContent = text + (r.data && r.data.details ? ": " + r.data.details : "");
+      return false;
+    }
+    $("load-error").hidden = true;
+    state.config = r.data;
+    state.original = clone(r.data);
+    state.etag = r.headers.get("ETag");
+    state.timeMemo = {};
+    state.maskedAt = new WeakMap();
+    for (const event of EVENTS) {
+      const channels = getPath(state.config, ["notifications", event.key, "channels"]);
+      if (!Array.isArray(channels)) continue;
+      channels.forEach((ch, i) => {
+        if (ch && typeof ch === "object" && ch.channel === MASK) {
+          state.maskedAt.set(ch, formatKeyPath(["notifications", event.key, "channels", i]));
+        }
+      });
+    }
+    renderForm();
+    showProblems([], {});
+    form.setAttribute("aria-busy", "false");
+    updateDirty();
+    schedulePreview(0);
+    if (!quiet) announce("Config loaded.");
+    return true;
+  }
+
+  // --- the form: schedule ---------------------------------------------------------------
+
+  function schedule() {
+    const s = getPath(state.config, ["sync", "schedule"]);
+    return s && typeof s === "object" ? s : {};
+  }
+
+  function scheduleValue(key) {
+    const value = schedule()[key];
+    return value === undefined || value === null ? SCHEDULE_DEFAULTS[key] : value;
+  }
+
+  function setSchedule(key, value) {
+    if (value === undefined) deletePath(state.config, ["sync", "schedule", key]);
+    else setPath(state.config, ["sync", "schedule", key], value);
+  }
+
+  function defaultTime(frequency) {
+    return frequency === "hourly" ? "00:00" : SCHEDULE_DEFAULTS.time;
+  }
+
+  function weekdayName(value) {
+    if (typeof value === "number" && value >= 0 && value <= 7) return WEEKDAYS[value % 7];
+    const text = String(value).trim().toLowerCase();
+    return WEEKDAYS.find((d) => d.toLowerCase() === text || d.slice(0, 3).toLowerCase() === text);
+  }
+
+  function renderSchedule() {
+    const frequency = scheduleValue("frequency");
+    $("schedule-enabled").checked = scheduleValue("enabled") !== false;
+    const select = $("schedule-frequency");
+    ensureOption(select, frequency);
+    select.value = frequency;
+    const time = schedule().time;
+    $("schedule-time").value = typeof time === "string" ? time : defaultTime(frequency);
+    const day = scheduleValue("day_of_week");
+    const daySelect = $("schedule-day-of-week");
+    const name = weekdayName(day);
+    ensureOption(daySelect, name || String(day));
+    daySelect.value = name || String(day);
+    $("schedule-day-of-month").value = String(scheduleValue("day_of_month"));
+    $("schedule-interval").value = String(scheduleValue("interval_minutes"));
+    $("schedule-cron").value = schedule().cron_expression || "";
+    $("schedule-timezone").value = scheduleValue("timezone");
+    updateScheduleFields();
+  }
+
+  function ensureOption(select, value) {
+    if ([...select.options].some((o) => o.value === value)) return;
+    select.append(el("option", { value, text: value + " (not recognised)" }));
+  }
+
+  // Show only the fields that the chosen frequency uses.
+  function updateScheduleFields() {
+    const frequency = scheduleValue("frequency");
+    const enabled = scheduleValue("enabled") !== false;
+    for (const field of $("schedule-fieldset").querySelectorAll("[data-show]")) {
+      const show = field.dataset.show;
+      field.hidden = show !== "always" && !(enabled && show.split(" ").includes(frequency));
+    }
+    const hourly = frequency === "hourly";
+    $("schedule-time-label").textContent = hourly
+      ? "Minute and second past each hour (MM:SS)"
+      : "Time of day (HH:MM:SS)";
+    $("schedule-time-hint").textContent = hourly
+      ? 'e.g. 15:00 runs at a quarter past every hour.'
+      : "24-hour clock in the time zone below, e.g. 03:00:00.";
+  }
+
+  // Switching between hourly (MM:SS) and a day-based frequency (HH:MM:SS) converts the
+  // time, so "03:00:00" does not silently become a minute, nor "15:00" an hour.
+  function changeFrequency(frequency) {
+    const before = scheduleValue("frequency");
+    setSchedule("frequency", frequency);
+    const time = schedule().time;
+    if (typeof time === "string") {
+      const parts = time.split(":");
+      if (frequency === "hourly" && parts.length === 3) {
+        state.timeMemo.day = time;
+        setSchedule("time", state.timeMemo.hour || parts[1] + ":" + parts[2]);
+      } else if (
+        DAY_FREQUENCIES.includes(frequency) &&
+        before === "hourly" &&
+        parts.length === 2
+      ) {
+        state.timeMemo.hour = time;
+        setSchedule("time", state.timeMemo.day || "00:" + time);
+      }
+    }
+    const shown = schedule().time;
+    $("schedule-time").value = typeof shown === "string" ? shown : defaultTime(frequency);
+    updateScheduleFields();
+  }
+
+  function numberOrText(text) {
+    if (text.trim() === "") return undefined;
+    const n = Number(text);
+    return Number.isFinite(n) ? n : text;
+  }
+
+  function bindSchedule() {
+    $("schedule-enabled").addEventListener("change", (e) => {
+      setSchedule("enabled", e.target.checked);
+      updateScheduleFields();
+      edited();
+    });
+    $("schedule-frequency").addEventListener("change", (e) => {
+      changeFrequency(e.target.value);
+      edited();
+    });
+    const text = (id, key) =>
+      $(id).addEventListener("input", (e) => {
+        const value = e.target.value;
+        setSchedule(key, value.trim() === "" ? undefined : value);
+        edited();
+      });
+    text("schedule-time", "time");
+    text("schedule-cron", "cron_expression");
+    text("schedule-timezone", "timezone");
+    $("schedule-day-of-week").addEventListener("change", (e) => {
+      setSchedule("day_of_week", e.target.value);
+      edited();
+    });
+    for (const [id, key] of [
+      ["schedule-day-of-month", "day_of_month"],
+      ["schedule-interval", "interval_minutes"],
+    ]) {
+      $(id).addEventListener("input", (e) => {
+        setSchedule(key, numberOrText(e.target.value));
+        edited();
+      });
+    }
+    const zones = $("timezone-list");
+    let names = ["UTC"];
+    try {
+      names = names.concat(Intl.supportedValuesOf("timeZone").filter((z) => z !== "UTC"));
+    } catch (_) {
+      names = names.concat(["Asia/Tokyo", "America/Los_Angeles", "America/New_York", "Europe/London"]);
+    }
+    for (const name of names) zones.append(el("option", { value: name }));
+  }
+
+  // --- the form: scope and sync mode -----------------------------------------------------
+
+  const LISTS = [
+    { key: "databases", id: "databases", label: "Database pattern" },
+    { key: "exclude_patterns", id: "excludes", label: "Exclude pattern" },
+  ];
+
+  function renderList(spec, focusIndex) {
+    const items = getPath(state.config, ["scope", spec.key]);
+    const values = Array.isArray(items) ? items : [];
+    const list = $(spec.id + "-list");
+    list.replaceChildren();
+    values.forEach((value, i) => {
+      const id = spec.id + "-" + i;
+      const input = el("input", {
+        type: "text",
+        id,
+        autocomplete: "off",
+        spellcheck: "false",
+        "data-key-path": formatKeyPath(["scope", spec.key, i]),
+        "aria-describedby": spec.id + "-hint",
+      });
+      input.value = typeof value === "string" ? value : String(value);
+      input.addEventListener("input", () => {
+        const current = getPath(state.config, ["scope", spec.key]);
+        current[i] = input.value;
+        edited();
+      });
+      const remove = el(
+        "button",
+        { type: "button", className: "button button-small button-quiet" },
+        "Remove",
+        hiddenText(" " + spec.label.toLowerCase() + " " + (i + 1))
+      );
+      remove.addEventListener("click", () => {
+        const current = getPath(state.config, ["scope", spec.key]);
+        const removed = current.splice(i, 1)[0];
+        renderList(spec, Math.min(i, current.length - 1));
+        announce("Removed " + spec.label.toLowerCase() + " " + (i + 1) + " (" + removed + ").");
+        edited();
+      });
+      list.append(
+        el(
+          "li",
+          { className: "field list-item" },
+          el("label", { for: id, text: spec.label + " " + (i + 1) }),
+          el("div", { className: "list-row" }, input, remove)
+        )
+      );
+    });
+    if (focusIndex !== undefined) {
+      const target = focusIndex >= 0 ? $(spec.id + "-" + focusIndex) : $(spec.id + "-add");
+      if (target) target.focus();
+    }
+  }
+
+  function bindScope() {
+    for (const spec of LISTS) {
+      $(spec.id + "-add").addEventListener("click", () => {
+        const current = getPath(state.config, ["scope", spec.key]);
+        const values = Array.isArray(current) ? current : [];
+        values.push("");
+        setPath(state.config, ["scope", spec.key], values);
+        renderList(spec, values.length - 1);
+        edited();
+      });
+    }
+    for (const mode of ["full", "delta"]) {
+      $("sync-mode-" + mode).addEventListener("change", (e) => {
+        if (e.target.checked) setPath(state.config, ["sync", "sync_mode"], mode);
+        edited();
+      });
+    }
+  }
+
+  function renderSyncMode() {
+    const mode = getPath(state.config, ["sync", "sync_mode"]) || "full";
+    $("sync-mode-full").checked = mode === "full";
+    $("sync-mode-delta").checked = mode === "delta";
+  }
+
+  // --- the form: notifications ----------------------------------------------------------
+
+  function channelsOf(event) {
+    const channels = getPath(state.config, ["notifications", event, "channels"]);
+    return Array.isArray(channels) ? channels : [];
+  }
+
+  function renderNotifications(focus) {
+    for (const event of EVENTS) renderEvent(event);
+    if (focus) {
+      const target = $(focus);
+      if (target) target.focus();
+    }
+  }
+
+  function textField(id, label, value, keyPath, onInput, props) {
+    const hintId = props && props.hint ? id + "-hint" : null;
+    const input = el("input", {
+      type: (props && props.type) || "text",
+      id,
+      autocomplete: "off",
+      spellcheck: "false",
+      "data-key-path": keyPath,
+      "aria-describedby": hintId,
+      placeholder: props && props.placeholder,
+    });
+    input.value = value;
+    input.addEventListener("input", () => onInput(input.value));
+    return el(
+      "div",
+      { className: "field" },
+      el("label", { for: id, text: label }),
+      input,
+      hintId ? el("p", { className: "hint", id: hintId, text: props.hint }) : null
+    );
+  }
+
+  function renderEvent(event) {
+    const base = ["notifications", event.key];
+    const prefix = "notify-" + event.key;
+    const channels = channelsOf(event.key);
+    const enabled = el("input", {
+      type: "checkbox",
+      id: prefix + "-enabled",
+      "data-key-path": formatKeyPath([...base, "enabled"]),
+    });
+    enabled.checked = getPath(state.config, [...base, "enabled"]) === true;
+    enabled.addEventListener("change", () => {
+      setPath(state.config, [...base, "enabled"], enabled.checked);
+      edited();
+    });
+    const group = el(
+      "fieldset",
+      { className: "subgroup", id: prefix + "-group", "data-key-path": formatKeyPath(base) },
+      el("legend", { text: event.title }),
+      el(
+        "div",
+        { className: "field field-check" },
+        enabled,
+        el("label", { for: prefix + "-enabled", text: "Send notifications" })
+      )
+    );
+    const list = el("div", {
+      className: "channels",
+      "data-key-path": formatKeyPath([...base, "channels"]),
+      id: prefix + "-channels",
+    });
+    channels.forEach((ch, i) => list.append(renderChannel(event, ch, i)));
+    if (!channels.length) list.append(el("p", { className: "muted", text: "No channels yet." }));
+    group.append(list);
+    const add = (type, label) => {
+      const button = el("button", {
+        type: "button",
+        className: "button button-small",
+        id: prefix + "-add-" + type,
+        text: label,
+      });
+      button.addEventListener("click", () => {
+        const current = channelsOf(event.key);
+        current.push(type === "slack" ? { type: "slack", channel: "" } : { type: "email", recipients: [] });
+        setPath(state.config, [...base, "channels"], current);
+        renderNotifications(prefix + "-" + (current.length - 1) + "-type");
+        announce("Added channel " + current.length + ".");
+        edited();
+      });
+      return button;
+    };
+    group.append(
+      el(
+        "div",
+        { className: "button-row" },
+        add("slack", "Add a Slack channel"),
+        add("email", "Add an email channel")
+      )
+    );
+    $(prefix).replaceChildren(group);
+  }
+
+  function renderChannel(event, ch, i) {
+    const base = ["notifications", event.key, "channels", i];
+    const path = formatKeyPath(base);
+    const id = "notify-" + event.key + "-" + i;
+    const type = ch && ch.type === "email" ? "email" : ch && ch.type === "slack" ? "slack" : ch && ch.type;
+    const box = el(
+      "fieldset",
+      { className: "channel", id: id + "-group", "data-key-path": path },
+      el("legend", { text: "Channel " + (i + 1) })
+    );
+
+    const typeSelect = el(
+      "select",
+      { id: id + "-type", "data-key-path": formatKeyPath([...base, "type"]) },
+      el("option", { value: "slack", text: "Slack" }),
+      el("option", { value: "email", text: "Email" })
+    );
+    if (type !== "slack" && type !== "email") ensureOption(typeSelect, String(type));
+    typeSelect.value = String(type);
+    typeSelect.addEventListener("change", () => {
+      const next = typeSelect.value;
+      const fresh = next === "slack" ? { type: "slack", channel: "" } : { type: "email", recipients: [] };
+      if (ch && ch.message_template !== undefined) fresh.message_template = ch.message_template;
+      channelsOf(event.key)[i] = fresh;
+      renderNotifications(id + "-type");
+      edited();
+    });
+    box.append(
+      el("div", { className: "field" }, el("label", { for: id + "-type", text: "Type" }), typeSelect)
+    );
+
+    if (type === "slack") box.append(...slackFields(ch, base, id));
+    else if (type === "email") box.append(...emailFields(ch, base, id));
+
+    const remove = el(
+      "button",
+      { type: "button", className: "button button-small button-quiet", id: id + "-remove" },
+      "Remove channel " + (i + 1)
+    );
+    remove.addEventListener("click", () => {
+      channelsOf(event.key).splice(i, 1);
+      const left = channelsOf(event.key).length;
+      const focus = left ? "notify-" + event.key + "-" + Math.min(i, left - 1) + "-type" : "notify-" + event.key + "-add-slack";
+      renderNotifications(focus);
+      announce("Removed channel " + (i + 1) + ".");
+      edited();
+    });
+    box.append(el("div", { className: "button-row" }, remove));
+    return box;
+  }
+
+  function slackFields(ch, base, id) {
+    const usesSecret = typeof ch.secret === "string" && ch.channel === undefined;
+    const masked = ch.channel === MASK || state.maskedAt.has(ch);
+    const sourceName = id + "-source";
+    const radio = (value, label) => {
+      const input = el("input", { type: "radio", name: sourceName, id: sourceName + "-" + value, value });
+      input.checked = (value === "secret") === usesSecret;
+      input.addEventListener("change", () => {
+        if (!input.checked) return;
+        if (value === "secret") {
+          delete ch.channel;
+          if (typeof ch.secret !== "string") ch.secret = "";
+        } else {
+          delete ch.secret;
+          ch.channel = state.maskedAt.has(ch) ? MASK : "";
+        }
+        const group = $(id + "-group");
+        group.querySelector('[data-source="url"]').hidden = value !== "url";
+        group.querySelector('[data-source="secret"]').hidden = value !== "secret";
+        edited();
+      });
+      return el("div", { className: "field field-check" }, input, el("label", { for: input.id, text: label }));
+    };
+    const source = el(
+      "fieldset",
+      { className: "subgroup compact" },
+      el("legend", { text: "Webhook" }),
+      radio("url", "Webhook URL (digsync stores it as a project secret)"),
+      radio("secret", "A project secret that already holds the URL")
+    );
+    const urlField = textField(
+      id + "-channel",
+      "Slack webhook URL",
+      ch.channel === MASK || typeof ch.channel !== "string" ? "" : ch.channel,
+      formatKeyPath([...base, "channel"]),
+      (value) => {
+        ch.channel = value.trim() === "" && state.maskedAt.has(ch) ? MASK : value;
+        edited();
+      },
+      {
+        type: "url",
+        placeholder: masked ? "stored (hidden)" : "https://hooks.slack.com/services/…",
+        hint: masked
+          ? "A webhook URL is stored and hidden. Leave this empty to keep it, or type a new URL to replace it."
+          : "The incoming-webhook URL; it is never shown again after saving.",
+      }
+    );
+    urlField.dataset.source = "url";
+    urlField.hidden = usesSecret;
+    const secretField = textField(
+      id + "-secret",
+      "Secret name",
+      typeof ch.secret === "string" ? ch.secret : "",
+      formatKeyPath([...base, "secret"]),
+      (value) => {
+        ch.secret = value;
+        edited();
+      },
+      { hint: "e.g. slack.error_webhook (set it with: tdx wf secrets set <project> <name>)" }
+    );
+    secretField.dataset.source = "secret";
+    secretField.hidden = !usesSecret;
+    return [source, urlField, secretField];
+  }
+
+  function emailFields(ch, base, id) {
+    const recipients = Array.isArray(ch.recipients) ? ch.recipients.join(", ") : "";
+    const to = textField(
+      id + "-recipients",
+      "Recipients",
+      recipients,
+      formatKeyPath([...base, "recipients"]),
+      (value) => {
+        ch.recipients = value.split(/[\s,;]+/).filter(Boolean);
+        edited();
+      },
+      { hint: "Email addresses, separated by commas." }
+    );
+    const subject = textField(
+      id + "-subject",
+      "Subject",
+      typeof ch.subject === "string" ? ch.subject : "",
+      formatKeyPath([...base, "subject"]),
+      (value) => {
+        if (value === "") delete ch.subject;
+        else ch.subject = value;
+        edited();
+      },
+      { hint: "Optional. Digdag variables such as ${session_time} may be used." }
+    );
+    return [to, subject];
+  }
+
+  function renderForm() {
+    renderSchedule();
+    for (const spec of LISTS) renderList(spec);
+    renderSyncMode();
+    renderNotifications();
+  }
+
+  // --- what is sent ---------------------------------------------------------------------
+
+  function buildPayload() {
+    return clone(state.config);
+  }
+
+  // Problems the server cannot see: it keeps a masked webhook URL by its position, so a
+  // masked channel that moved (an earlier one was removed) would get another channel's URL.
+  function clientProblems() {
+    const problems = [];
+    for (const event of EVENTS) {
+      channelsOf(event.key).forEach((ch, i) => {
+        const path = formatKeyPath(["notifications", event.key, "channels", i]);
+        const from = state.maskedAt.get(ch);
+        if (from && from !== path && ch.channel === MASK) {
+          problems.push({
+            key_path: path + ".channel",
+            message:
+              "this channel moved from " + from + ", so its stored webhook URL cannot be kept; type the URL again",
+            hint: "or choose a project secret",
+            severity: "error",
+          });
+        }
+      });
+    }
+    return problems;
+  }
+
+  function isDirty() {
+    return state.config !== null && stableJson(state.config) !== stableJson(state.original);
+  }
+
+  function updateDirty() {
+    $("dirty-note").textContent = isDirty() ? "Unsaved changes" : "";
+  }
+
+  function edited() {
+    updateDirty();
+    schedulePreview(PREVIEW_DELAY_MS);
+  }
+
+  // --- errors next to their fields ------------------------------------------------------
+
+  function fieldFor(keyPath, message) {
+    const byPath = new Map();
+    for (const node of document.querySelectorAll("#config-form [data-key-path]")) {
+      if (!byPath.has(node.dataset.keyPath)) byPath.set(node.dataset.keyPath, node);
+    }
+    const exact = byPath.get(keyPath);
+    if (exact && isShown(exact) && !isContainer(exact)) return exact;
+    if (exact && isShown(exact)) return namedChild(exact, message) || exact;
+    let segments = parseKeyPath(keyPath);
+    while (segments.length > 1) {
+      segments = segments.slice(0, -1);
+      const node = byPath.get(formatKeyPath(segments));
+      if (node && isShown(node)) return node;
+    }
+    return null;
+  }
+
+  function isContainer(node) {
+    return node.tagName === "FIELDSET" || node.tagName === "DIV";
+  }
+
+  // "frequency 'custom' needs cron_expression": the problem is about a field inside.
+  function namedChild(container, message) {
+    const at = (message || "").indexOf("needs");
+    if (at < 0) return null;
+    const words = message.slice(at).match(/[a-z_]+/g) || [];
+    const inputs = [...container.querySelectorAll("input[data-key-path], select[data-key-path]")];
+    for (const word of words) {
+      const hit = inputs.find((n) => isShown(n) && n.dataset.keyPath.endsWith("." + word));
+      if (hit) return hit;
+    }
+    return null;
+  }
+
+  function errorSlot(target) {
+    const id = (target.id || "field-" + Math.random().toString(36).slice(2)) + "-error";
+    if (!target.id) target.id = id.slice(0, -"-error".length);
+    let slot = $(id);
+    if (!slot) {
+      slot = el("p", { className: "field-error", id, hidden: true });
+      if (target.tagName === "FIELDSET") {
+        target.querySelector("legend").after(slot);
+      } else {
+        const field = target.closest(".field") || target.parentElement;
+        field.append(slot);
+      }
+    }
+    return slot;
+  }
+
+  function problemText(p) {
+    const prefix = p.severity === "warning" ? "Warning: " : "Error: ";
+    return prefix + p.message + (p.hint ? " (" + p.hint + ")" : "");
+  }
+
+  function clearFieldErrors() {
+    for (const node of document.querySelectorAll("[data-error-for]")) {
+      const target = $(node.dataset.errorFor);
+      if (target) {
+        target.removeAttribute("aria-invalid");
+        const ids = (target.getAttribute("aria-describedby") || "").split(" ").filter((x) => x && x !== node.id);
+        if (ids.length) target.setAttribute("aria-describedby", ids.join(" "));
+        else target.removeAttribute("aria-describedby");
+        target.classList.remove("has-error", "has-warning");
+      }
+      node.removeAttribute("data-error-for");
+      node.replaceChildren();
+      node.hidden = true;
+    }
+  }
+
+  function problemsFrom(data) {
+    if (data && Array.isArray(data.problems)) return data.problems;
+    const lines = data && Array.isArray(data.error) ? data.error : [errorText(data)];
+    return lines.map((line) => {
+      const m = /^([A-Za-z_][\w.[\]]*): (.*)$/.exec(line);
+      return m
+        ? { key_path: m[1], message: m[2], severity: "error" }
+        : { key_path: "", message: line, severity: "error" };
+    });
+  }
+
+  // Show problems next to their fields; the summary lists them with links to the fields.
+  function showProblems(problems, options) {
+    clearFieldErrors();
+    state.problems = problems;
+    const placed = [];
+    const byTarget = new Map();
+    for (const p of problems) {
+      const target = p.key_path ? fieldFor(p.key_path, p.message) : null;
+      placed.push({ problem: p, target });
+      if (!target) continue;
+      if (!byTarget.has(target)) byTarget.set(target, []);
+      byTarget.get(target).push(p);
+    }
+    for (const [target, list] of byTarget) {
+      const slot = errorSlot(target);
+      slot.dataset.errorFor = target.id;
+      const errors = list.filter((p) => p.severity !== "warning");
+      slot.classList.toggle("is-warning", errors.length === 0);
+      for (const p of list) slot.append(el("span", { className: "problem-line", text: problemText(p) }));
+      slot.hidden = false;
+      if (errors.length) target.setAttribute("aria-invalid", "true");
+      target.classList.add(errors.length ? "has-error" : "has-warning");
+      const ids = (target.getAttribute("aria-describedby") || "").split(" ").filter(Boolean);
+      if (!ids.includes(slot.id)) ids.push(slot.id);
+      target.setAttribute("aria-describedby", ids.join(" "));
+    }
+    renderSummary(placed, options);
+  }
+
+  function renderSummary(placed, options) {
+    const summary = $("error-summary");
+    const show = options.summary || (state.summaryShown && placed.length > 0);
+    const errors = placed.filter((x) => x.problem.severity !== "warning");
+    if (!show || !placed.length) {
+      summary.hidden = true;
+      state.summaryShown = false;
+      return;
+    }
+    const list = $("error-summary-list");
+    list.replaceChildren();
+    $("error-summary-heading").textContent = errors.length
+      ? errors.length === 1
+        ? "1 problem stops the save"
+        : errors.length + " problems stop the save"
+      : "Warnings";
+    // Errors first, then warnings; each in the order the server gave them.
+    const ordered = errors.concat(placed.filter((x) => x.problem.severity === "warning"));
+    for (const { problem, target } of ordered) {
+      const label = target ? labelOf(target) : "";
+      const kind = problem.severity === "warning" ? "Warning" : "Error";
+      const text = (label ? label + ": " : "") + problem.message + (problem.hint ? " (" + problem.hint + ")" : "");
+      const item = el("li", { className: "summary-" + kind.toLowerCase() }, el("strong", { text: kind + ": " }));
+      if (target) {
+        const link = el("a", { href: "#" + target.id, text });
+        link.addEventListener("click", (e) => {
+          e.preventDefault();
+          focusField(target);
+        });
+        item.append(link);
+      } else {
+        item.append(text);
+      }
+      if (problem.key_path) item.append(" ", code(problem.key_path));
+      list.append(item);
+    }
+    summary.hidden = false;
+    state.summaryShown = true;
+    if (options.focus) summary.focus();
+  }
+
+  function labelOf(target) {
+    if (target.tagName === "FIELDSET") {
+      const legend = target.querySelector("legend");
+      return legend ? legend.textContent : "";
+    }
+    const label = document.querySelector('label[for="' + target.id + '"]');
+    return label ? label.textContent : "";
+  }
+
+  function focusField(target) {
+    const focusable =
+      target.tagName === "FIELDSET" || target.tagName === "DIV"
+        ? target.querySelector("input, select, textarea, button")
+        : target;
+    (focusable || target).focus();
+    target.scrollIntoView({ block: "center" });
+  }
+
+  // --- live preview: description, next runs, diff ---------------------------------------
+
+  function schedulePreview(delay) {
+    window.clearTimeout(state.previewTimer);
+    state.previewTimer = window.setTimeout(() => runPreview(false), delay);
+  }
+
+  async function runPreview(fromButton) {
+    window.clearTimeout(state.previewTimer);
+    if (state.config === null) return;
+    const seq = ++state.previewSeq;
+    $("schedule-preview-state").textContent = "Updating…";
+    $("schedule-preview").setAttribute("aria-busy", "true");
+    const local = clientProblems();
+    if (local.length) {
+      previewDone(seq);
+      $("schedule-preview-state").textContent = "Fix the problems shown in the form to see the runs.";
+      showProblems(local, { summary: fromButton, focus: fromButton });
+      return;
+    }
+    const r = await api("POST", "/preview", buildPayload());
+    if (seq !== state.previewSeq) return; // a newer preview is on its way
+    previewDone(seq);
+    if (r.ok && r.data) {
+      showProblems(r.data.warnings || [], { summary: false });
+      renderSchedulePreview(r.data.schedule || {});
+      $("schedule-preview-state").textContent = "";
+      if (r.data.project) setProject(r.data.project, null);
+      if (fromButton || !$("diff-panel").hidden) renderDiffPanel(r.data, fromButton);
+      if (fromButton) announce(r.data.changed ? "Preview ready: the workflow changes." : "Preview ready: no change to the workflow.");
+    } else if (r.status === 400) {
+      clearRuns();
+      $("schedule-preview-state").textContent = "Fix the problems shown in the form to see the runs.";
+      showProblems(problemsFrom(r.data), { summary: fromButton, focus: fromButton });
+      if (fromButton) $("diff-panel").hidden = true;
+    } else if (r.status === 401) {
+      $("schedule-preview-state").textContent = "The preview needs an API token.";
+      needToken(() => runPreview(fromButton), false);
+    } else {
+      $("schedule-preview-state").textContent =
+        "Preview failed: " + errorText(r.data) + (r.data.details ? " (" + r.data.details + ")" : "");
+    }
+  }
+
+  function previewDone() {
+    $("schedule-preview").setAttribute("aria-busy", "false");
+  }
+
+  function clearRuns() {
+    for (const which of ["after", "before"]) {
+      $("schedule-" + which + "-description").textContent = "";
+      $("schedule-" + which + "-runs").replaceChildren();
+    }
+  }
+
+  function renderSchedulePreview(sched) {
+    renderRuns("after", sched.after, "No schedule: manual runs only.");
+    renderRuns("before", sched.before, "Nothing pushed yet.");
+  }
+
+  function renderRuns(which, sched, empty) {
+    const description = $("schedule-" + which + "-description");
+    const list = $("schedule-" + which + "-runs");
+    list.replaceChildren();
+    if (!sched) {
+      description.textContent = empty;
+      return;
+    }
+    description.textContent = sched.description || empty;
+    for (const run of sched.next_runs || []) {
+      list.append(
+        el(
+          "li",
+          {},
+          el("time", { datetime: run.run_time, text: formatTime(run.run_time) }),
+          el("span", { className: "session", text: " (session " + formatTime(run.session_time) + ")" })
+        )
+      );
+    }
+  }
+
+  function renderDiffPanel(data, focus) {
+    const panel = $("diff-panel");
+    panel.hidden = false;
+    const files = Array.isArray(data.files) ? data.files : [];
+    $("diff-summary").textContent = data.changed
+      ? "Saving changes the workflow and pushes a new revision of " + (data.project || "the project") + "."
+      : "No change: the generated project is what the target already runs, so saving will not push.";
+    if (files.length) $("diff-summary").append(" Files: ", files.join(", "), ".");
+    const lint = $("lint-list");
+    lint.replaceChildren();
+    for (const f of data.lint || []) {
+      const where = [f.path, f.line, f.column].filter((x) => x !== null && x !== undefined).join(":");
+      lint.append(
+        el(
+          "li",
+          { className: "lint-" + f.severity },
+          el("strong", { text: (f.severity === "error" ? "Error" : "Warning") + " " }),
+          code(f.code || ""),
+          " " + where + ": " + f.message
+        )
+      );
+    }
+    renderDiff($("diff-output"), data.diff || "", "No differences.");
+    $("dig-output").textContent = data.dig || "";
+    if (focus) $("diff-heading").focus();
+  }
+
+  function renderDiff(pre, text, emptyText) {
+    pre.replaceChildren();
+    if (!text) {
+      pre.append(el("span", { className: "diff-line diff-empty", text: emptyText }));
+      return;
+    }
+    const lines = text.split("\n");
+    if (lines[lines.length - 1] === "") lines.pop();
+    for (const line of lines) {
+      let kind = "context";
+      let tag = "span";
+      if (line.startsWith("+++") || line.startsWith("---")) kind = "file";
+      else if (line.startsWith("@@")) kind = "hunk";
+      else if (line.startsWith("+")) [kind, tag] = ["added", "ins"];
+      else if (line.startsWith("-")) [kind, tag] = ["removed", "del"];
+      pre.append(el(tag, { className: "diff-line diff-" + kind, text: line + "\n" }));
+    }
+  }
+
+  // --- save & push ----------------------------------------------------------------------
+
+  async function save() {
+    if (state.saving || state.config === null) return;
+    const local = clientProblems();
+    if (local.length) {
+      showProblems(local, { summary: true, focus: true });
+      return;
+    }
+    state.saving = true;
+    const button = $("save-button");
+    button.setAttribute("aria-disabled", "true");
+    button.classList.add("is-busy");
+    announce("Saving…");
+    const payload = buildPayload();
+    const headers = state.etag ? { "If-Match": state.etag } : {};
+    const r = await api("POST", "/config", payload, headers);
+    state.saving = false;
+    button.removeAttribute("aria-disabled");
+    button.classList.remove("is-busy");
+    const data = r.data || {};
+    if (r.ok) return saved(payload, data);
+    if (r.status === 400 && data.code !== "invalid_json") {
+      hideResult();
+      showProblems(problemsFrom(data), { summary: true, focus: true });
+      announce("Not saved: fix the problems listed.");
+    } else if (r.status === 401) {
+      needToken(save, Boolean(readToken() || memoryToken));
+    } else if (r.status === 412) {
+      showConflict();
+    } else if (data.code === "push_failed") {
+      pushFailed(payload, data);
+    } else {
+      showResult("error", "Not saved", [
+        el("p", { text: errorText(data) }),
+        data.details ? el("pre", { className: "details", text: data.details }) : null,
+      ]);
+    }
+    refreshStatus();
+  }
+
+  function saved(payload, data) {
+    state.etag = data.etag || state.etag;
+    state.original = clone(payload);
+    const body = [];
+    if (data.workflowUpdated) {
+      body.push(el("p", {}, "The workflow was updated: revision ", code(String(data.revision || "?")), " is now live."));
+    } else {
+      body.push(el("p", { text: "The workflow already matched, so nothing was pushed." }));
+    }
+    if (data.message) body.push(el("p", { className: "muted", text: data.message }));
+    for (const note of data.scheduleCheck || []) body.push(el("p", { className: "muted", text: note }));
+    if ((data.warnings || []).length) {
+      body.push(el("ul", {}, ...data.warnings.map((w) => el("li", { text: (w.key_path ? w.key_path + ": " : "") + problemText(w) }))));
+    }
+    showProblems(data.warnings || [], { summary: false });
+    showResult("success", "Saved", body, false);
+    announce(data.workflowUpdated ? "Saved and pushed revision " + data.revision + "." : "Saved; the workflow already matched.");
+    updateDirty();
+    refreshStatus();
+    refreshHistory();
+    // Read back the stored config so typed webhook URLs leave the page (they come back masked).
+    loadConfig({ quiet: true });
+  }
+
+  function showConflict() {
+    const reload = el("button", { type: "button", className: "button button-primary", id: "conflict-reload", text: "Reload the config" });
+    reload.addEventListener("click", async () => {
+      if (await loadConfig({ quiet: true })) {
+        hideResult();
+        announce("Reloaded the config; make your change again.");
+        $("schedule-frequency").focus();
+      }
+    });
+    showResult(
+      "error",
+      "config.yaml changed since you loaded it",
+      [
+        el("p", { text: "Someone else saved a change (or the file was edited) after this page loaded it. Nothing was saved." }),
+        el("p", { text: "Reload to get the current version, then make your change again. Reloading discards the edits on this page." }),
+        el("div", { className: "button-row" }, reload),
+      ],
+      true
+    );
+  }
+
+  function pushFailed(payload, data) {
+    // The config is saved: the next save compares against the new file.
+    state.etag = data.etag || state.etag;
+    state.original = clone(payload);
+    updateDirty();
+    const retry = el("button", { type: "button", className: "button button-primary", id: "retry-push", text: "Retry the push" });
+    retry.addEventListener("click", () => save());
+    showResult(
+      "error",
+      data.error || "Config saved but workflow update failed",
+      [
+        el("p", { text: "config.yaml was saved, but pushing the regenerated workflow failed. The push is pending; the server still runs the previous revision." }),
+        data.details ? el("pre", { className: "details", text: data.details }) : null,
+        el("p", {}, "Retry when the target is reachable again, or run ", code("digsync push"), " where the server runs. The next save retries it too."),
+        el("div", { className: "button-row" }, retry),
+      ],
+      true
+    );
+    refreshHistory();
+  }
+
+  function showResult(kind, heading, body, focus) {
+    const panel = $("result");
+    panel.className = "panel panel-" + (kind === "success" ? "success" : "error");
+    panel.setAttribute("role", kind === "success" ? "status" : "alert");
+    $("result-heading").textContent = (kind === "success" ? "✓ " : "⚠ ") + heading;
+    $("result-body").replaceChildren(...body.filter(Boolean));
+    panel.hidden = false;
+    if (focus) panel.focus();
+  }
+
+  function hideResult() {
+    $("result").hidden = true;
+  }
+
+  // --- status ---------------------------------------------------------------------------
+
+  function setProject(project, target) {
+    const line = $("project-line");
+    if (project) line.dataset.project = project;
+    if (target) line.dataset.target = target;
+    const parts = [];
+    if (line.dataset.project) parts.push("Project " + line.dataset.project);
+    if (line.dataset.target) parts.push("target " + line.dataset.target);
+    line.textContent = parts.length ? parts.join(", ") + "." : "";
+  }
+
+  async function refreshStatus() {
+    const body = $("status-body");
+    const r = await api("GET", "/status");
+    if (!r.ok || !r.data) {
+      body.replaceChildren(el("p", { className: "status-line status-error", text: "⚠ Status unavailable: " + errorText(r.data) }));
+      return;
+    }
+    const s = r.data;
+    setProject(s.project, s.target);
+    const rows = [];
+    let headline;
+    if (s.pending) {
+      headline = el("p", { className: "status-line status-pending", id: "status-state" }, "⏳ Push pending");
+    } else if (s.in_sync) {
+      headline = el("p", { className: "status-line status-ok", id: "status-state" }, "✓ In sync");
+    } else {
+      headline = el("p", { className: "status-line status-drift", id: "status-state" }, "⚠ Drift");
+    }
+    rows.push(headline);
+    const dl = el("dl", { className: "facts" });
+    const fact = (term, value) => dl.append(el("dt", { text: term }), el("dd", {}, value));
+    fact("Project", s.project || "");
+    fact("Target", s.target || "");
+    fact("Server revision", s.server_revision ? code(s.server_revision) : "none yet");
+    rows.push(dl);
+    if (s.pending) {
+      rows.push(
+        el(
+          "div",
+          { className: "pending" },
+          el("p", { text: "Since " + formatTime(s.pending.since) + ", " + s.pending.attempts + " attempt(s): " + s.pending.error }),
+          el("p", {}, "It is retried on the next save, or run ", code("digsync push"), ".")
+        )
+      );
+    }
+    if ((s.drift || []).length) {
+      rows.push(el("ul", { className: "drift" }, ...s.drift.map((d) => el("li", { text: d }))));
+    }
+    body.replaceChildren(...rows);
+  }
+
+  // --- history and rollback -------------------------------------------------------------
+
+  async function refreshHistory() {
+    const r = await api("GET", "/history");
+    if (!r.ok || !r.data) {
+      const text = "⚠ History unavailable: " + errorText(r.data);
+      $("revisions-body").replaceChildren(el("p", { text }));
+      $("audit-body").replaceChildren();
+      return;
+    }
+    renderRevisions(r.data.revisions || [], r.data.project);
+    renderAudit(r.data.audit || []);
+  }
+
+  function renderRevisions(revisions, project) {
+    const body = $("revisions-body");
+    if (!revisions.length) {
+      body.replaceChildren(el("p", { className: "muted", text: "No revisions yet." }));
+      return;
+    }
+    const head = el(
+      "tr",
+      {},
+      ...["Revision", "Created", "By", "Action", "Result", ""].map((t) => el("th", { scope: "col", text: t }))
+    );
+    head.lastChild.append(hiddenText("Actions"));
+    const rows = revisions.map((rev, i) => {
+      let action;
+      if (rev.current) {
+        action = el("span", { className: "badge", text: "Current" });
+      } else {
+        action = el(
+          "button",
+          { type: "button", className: "button button-small", id: "rollback-" + i, "data-revision": rev.revision },
+          "Roll back",
+          hiddenText(" to " + rev.revision)
+        );
+        action.addEventListener("click", () => confirmRollback(rev.revision, project, action));
+      }
+      return el(
+        "tr",
+        { className: rev.current ? "is-current" : null },
+        el("td", {}, code(rev.revision || "")),
+        el("td", {}, el("time", { datetime: rev.created_at || "", text: formatTime(rev.created_at) })),
+        el("td", { text: rev.who || "" }),
+        el("td", { text: rev.action || "" }),
+        el("td", { text: rev.result || "" }),
+        el("td", {}, action)
+      );
+    });
+    const table = el(
+      "table",
+      { className: "table", id: "revisions-table" },
+      el("caption", { className: "visually-hidden", text: "Revisions of " + (project || "the project") + ", newest first" }),
+      el("thead", {}, head),
+      el("tbody", {}, ...rows)
+    );
+    body.replaceChildren(el("div", { className: "table-scroll", tabindex: "0", role: "region", "aria-label": "Revisions" }, table));
+  }
+
+  function renderAudit(audit) {
+    const body = $("audit-body");
+    if (!audit.length) {
+      body.replaceChildren(el("p", { className: "muted", text: "No changes recorded yet." }));
+      return;
+    }
+    const items = audit.map((entry) => {
+      const li = el(
+        "li",
+        { className: "audit-entry" },
+        el(
+          "p",
+          {},
+          el("time", { datetime: entry.time || "", text: formatTime(entry.time) }),
+          " ",
+          el("strong", { text: entry.who || "?" }),
+          " " + (entry.action || "") + (entry.result ? ": " + entry.result : ""),
+          entry.revision ? " " : "",
+          entry.revision ? code(entry.revision) : ""
+        )
+      );
+      if (entry.message) li.append(el("p", { className: "muted", text: entry.message }));
+      if (entry.diff) {
+        const pre = el("pre", { className: "diff", tabindex: "0" });
+        renderDiff(pre, entry.diff, "");
+        li.append(el("details", {}, el("summary", { text: "Config change" }), pre));
+      }
+      return li;
+    });
+    body.replaceChildren(el("ol", { className: "audit-list", id: "audit-list" }, ...items));
+  }
+
+  function confirmRollback(revision, project, opener) {
+    const dialog = $("confirm-dialog");
+    $("confirm-heading").textContent = "Roll back to " + revision + "?";
+    $("confirm-text").textContent =
+      "The server gets a new revision of " +
+      (project || "the project") +
+      " with the files of " +
+      revision +
+      ". config.yaml is not changed.";
+    state.confirmAction = () => rollback(revision);
+    state.confirmOpener = opener;
+    dialog.returnValue = "";
+    dialog.showModal();
+    $("confirm-cancel").focus();
+  }
+
+  async function rollback(revision) {
+    announce("Rolling back to " + revision + "…");
+    const r = await api("POST", "/rollback", { revision });
+    const data = r.data || {};
+    if (r.ok) {
+      const body = [
+        el("p", {}, "Now running ", code(String(data.new_revision || "")), " (the files of ", code(String(data.to_revision || revision)), ", replacing ", code(String(data.from_revision || "")), ")."),
+      ];
+      if (data.advice) body.push(el("p", { className: "muted", text: data.advice }));
+      showResult("success", "Rolled back", body, true);
+      announce("Rolled back to " + revision + ".");
+    } else if (r.status === 401) {
+      needToken(() => rollback(revision), Boolean(readToken() || memoryToken));
+      return;
+    } else {
+      showResult(
+        "error",
+        "Rollback failed",
+        [el("p", { text: errorText(data) }), data.details ? el("pre", { className: "details", text: data.details }) : null],
+        true
+      );
+    }
+    refreshStatus();
+    refreshHistory();
+    schedulePreview(0);
+  }
+
+  // --- wiring ---------------------------------------------------------------------------
+
+  function bindPage() {
+    $("config-form").addEventListener("submit", (e) => {
+      e.preventDefault();
+      save();
+    });
+    $("preview-button").addEventListener("click", () => runPreview(true));
+    $("status-refresh").addEventListener("click", async () => {
+      await refreshStatus();
+      announce("Status refreshed.");
+    });
+    $("history-refresh").addEventListener("click", async () => {
+      await refreshHistory();
+      announce("History refreshed.");
+    });
+    $("load-retry").addEventListener("click", () => loadConfig());
+    $("token-form").addEventListener("submit", (e) => {
+      e.preventDefault();
+      const token = $("api-token").value.trim();
+      if (!token) {
+        needToken(state.afterToken, false);
+        return;
+      }
+      writeToken(token);
+      $("api-token").value = "";
+      $("token-panel").hidden = true;
+      announce("Token saved for this tab.");
+      const retry = state.afterToken;
+      state.afterToken = null;
+      if (retry) retry();
+    });
+    $("token-forget").addEventListener("click", () => {
+      writeToken("");
+      $("api-token").value = "";
+      announce("Token forgotten.");
+    });
+    const dialog = $("confirm-dialog");
+    dialog.addEventListener("close", () => {
+      const action = state.confirmAction;
+      state.confirmAction = null;
+      if (dialog.returnValue === "confirm" && action) {
+        action();
+      } else if (state.confirmOpener && state.confirmOpener.isConnected) {
+        state.confirmOpener.focus();
+      }
+    });
+  }
+
+  function start() {
+    bindSchedule();
+    bindScope();
+    bindPage();
+    loadConfig({ quiet: true });
+    refreshStatus();
+    refreshHistory();
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();
