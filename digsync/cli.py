@@ -74,6 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("init", "write a commented example config.yaml")
     p.add_argument("--config", default="config.yaml", metavar="FILE", help="where to write it")
     p.add_argument("--force", action="store_true", help="overwrite an existing file")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_init)
 
     p = command("validate", "check config.yaml and report every problem")
@@ -255,7 +256,11 @@ def _configs(args: argparse.Namespace) -> list[str]:
 def cmd_init(args: argparse.Namespace) -> int:
     from digsync.commands import init_config
 
-    for path in init_config(Path(args.config), force=args.force):
+    written = init_config(Path(args.config), force=args.force)
+    if args.json:
+        print(json.dumps({"files": [str(path) for path in written]}, indent=2))
+        return 0
+    for path in written:
         print(f"wrote {path}")
     return 0
 

@@ -31,6 +31,10 @@ def test_init_writes_example_and_schema(tmp_path: Path, capsys: pytest.CaptureFi
     assert json.loads((tmp_path / "digsync.schema.json").read_text())["title"]
     assert main(["init", "--config", str(target)]) == 2
     assert "already exists" in capsys.readouterr().err
+    assert main(["init", "--config", str(target), "--force", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == {
+        "files": [str(target), str(tmp_path / "digsync.schema.json")]
+    }
 
 
 def test_validate_ok_and_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
