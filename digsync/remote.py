@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import NamedTuple
 
+from digsync import pending
 from digsync.config import Config, load_config
 from digsync.errors import ConfigError, DigsyncError, UsageError
 from digsync.history import Ledger, state_dir
@@ -29,15 +30,16 @@ class TargetPool:
     """One open target per distinct setting, shared by the threads of a batch push
     (an HTTP client per project would cost a TLS context and a connection each)."""
 
-    def __init__(self, choice: TargetChoice) -> None:
+    def __init__(self, choice: TargetChoice, state: Path | None = None) -> None:
         self.choice = choice
+        self.state = state  # None: state_dir(config.path), as for every command
         self._open: dict[tuple[TargetSettings, Path], Target] = {}
         self._lock = threading.Lock()
 
     def get(self, config: Config) -> tuple[Target, Ledger]:
         config_dir = Path(config.path).resolve().parent
         s = settings(self.choice.target, self.choice.endpoint, config.target, config_dir)
-        state = state_dir(config.path)
+        state = self.state or state_dir(config.path)
         with self._lock:
             target = self._open.get((s, state))
             if target is None:
@@ -79,6 +81,7 @@ def push_one(
         plan = make_plan(config, target, describe=False)
         _check_expected(plan, expect_revision)
         result = push_plan(plan, target, ledger, Path(path).read_bytes(), schedule_from)
+        pending.clear(ledger.dir)  # a push that reached the server ends a pending one
     except ConfigError as exc:
         return PushResult(path, "failed", None, f"invalid config: {exc.problems[0]}")
     except UsageError:

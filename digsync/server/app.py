@@ -1,0 +1,253 @@
+"""The FastAPI application: the Config API of docs/api.md, the webhook and the static UI."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
+
+from digsync import __version__
+from digsync.errors import ConfigError, DigsyncError
+from digsync.server import schemas, security
+from digsync.server.errors import ApiError, install, invalid_config
+from digsync.server.service import (
+    ConfigMissing,
+    ConfigService,
+    RollbackRefused,
+    StaleETag,
+    problem_json,
+)
+from digsync.server.settings import ServerSettings
+from digsync.server.webhook import Debouncer
+
+STATIC = Path(__file__).parent / "static"
+API = "/api/semantic-layer"
+log = logging.getLogger("digsync.server")
+
+
+def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    return {s: {"model": schemas.ErrorOut, "description": "error"} for s in statuses}
+
+
+WRITE_ERRORS = (400, 401, 403, 413, 415)
+TARGET_ERRORS = (400, 403, 404, 502)
+
+
+def create_app(settings: ServerSettings) -> FastAPI:
+    """The app for one config file; the service and webhook trigger live on app.state."""
+    service = ConfigService(settings.config_path, settings.choice, settings.state_dir)
+    trigger = Debouncer(settings.webhook_debounce, lambda: _webhook_push(service))
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        trigger.close()
+        service.close()
+
+    app = FastAPI(
+        title="digsync Config API",
+        version=__version__,
+        docs_url=None,  # the Swagger page loads scripts from a CDN, which the CSP forbids
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.service = service
+    app.state.webhook = trigger
+    install(app)
+    if settings.cors_origins:
+        from fastapi.middleware.cors import CORSMiddleware
+
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type", "If-Match"],
+            expose_headers=["ETag"],
+        )
+    app.add_middleware(security.Guard, settings=settings)
+
+    async def body_of(request: Request) -> tuple[str, Any]:
+        """Auth, JSON content type, size and syntax, in that order: (author, data)."""
+        author = security.authorise(request, settings.tokens)
+        security.require_json(request)
+        return author, security.parse_json(await security.read_body(request))
+
+    @app.get("/healthz", response_model=schemas.HealthOut, responses=_errors(403))
+    def healthz() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    @app.get(
+        f"{API}/config",
+        responses={
+            200: {
+                "description": "the config; webhook URLs masked; ETag header",
+                "content": {"application/json": {"schema": schemas.config_schema()}},
+            },
+            **_errors(400, 403, 404),
+        },
+    )
+    async def get_config() -> JSONResponse:
+        data, etag = await run_in_threadpool(_call, service.read)
+        return JSONResponse(data, headers={"ETag": etag})
+
+    @app.post(
+        f"{API}/config",
+        response_model=schemas.SaveOut,
+        responses=_errors(*WRITE_ERRORS, 412, 500),
+        openapi_extra=schemas.json_body(
+            schemas.config_schema(), 'the config, or {"config": {...}}; If-Match is honoured'
+        ),
+    )
+    async def post_config(request: Request) -> JSONResponse:
+        author, body = await body_of(request)
+        if_match = request.headers.get("if-match")
+        outcome = await run_in_threadpool(_call, service.save, body, if_match, author)
+        headers = {"ETag": outcome.etag}
+        if outcome.push_error is not None:
+            raise ApiError(
+                500,
+                "push_failed",
+                "Config saved but workflow update failed",
+                details=outcome.push_error,
+                extra={"etag": outcome.etag, "pending": True},
+                headers=headers,
+            )
+        return JSONResponse(
+            {
+                "success": True,
+                "workflowUpdated": outcome.workflow_updated,
+                "revision": outcome.revision,
+                "message": outcome.message,
+                "etag": outcome.etag,
+                "warnings": [problem_json(w) for w in outcome.warnings],
+                "scheduleCheck": list(outcome.schedule_check),
+            },
+            headers=headers,
+        )
+
+    @app.post(
+        f"{API}/config/validate",
+        response_model=schemas.ValidateOut,
+        responses=_errors(*WRITE_ERRORS),
+        openapi_extra=schemas.json_body(
+            {"type": "object"}, 'the config, {"config": {...}} or {"yaml": "<text>"}'
+        ),
+    )
+    async def validate(request: Request) -> dict[str, Any]:
+        _, body = await body_of(request)
+        errors, warnings = await run_in_threadpool(_call, service.validate, body)
+        return {
+            "valid": not errors,
+            "errors": [problem_json(p) for p in errors],
+            "warnings": [problem_json(p) for p in warnings],
+        }
+
+    @app.post(
+        f"{API}/preview",
+        response_model=schemas.PreviewOut,
+        responses=_errors(*WRITE_ERRORS, 502),
+        openapi_extra=schemas.json_body(schemas.config_schema(), "the candidate config"),
+    )
+    async def preview(request: Request) -> JSONResponse:
+        _, body = await body_of(request)
+        return JSONResponse(await run_in_threadpool(_call, service.preview, body))
+
+    @app.get(f"{API}/status", response_model=schemas.StatusOut, responses=_errors(*TARGET_ERRORS))
+    async def status() -> JSONResponse:
+        return JSONResponse(await run_in_threadpool(_call, service.status))
+
+    @app.get(f"{API}/history", response_model=schemas.HistoryOut, responses=_errors(*TARGET_ERRORS))
+    async def history() -> JSONResponse:
+        return JSONResponse(await run_in_threadpool(_call, service.history))
+
+    @app.post(
+        f"{API}/rollback",
+        response_model=schemas.RollbackOut,
+        responses=_errors(*WRITE_ERRORS, 404, 409, 500, 502),
+        openapi_extra=schemas.json_body(schemas.ROLLBACK_BODY, '{"revision": "<name>"} or {}'),
+    )
+    async def rollback(request: Request) -> JSONResponse:
+        author, body = await body_of(request)
+        revision = body.get("revision") if isinstance(body, dict) else None
+        if not isinstance(body, dict) or (revision is not None and not isinstance(revision, str)):
+            raise ApiError(400, "invalid_request", 'expected {"revision": "<name>"} or {}')
+        return JSONResponse(await run_in_threadpool(_call, _rollback, service, revision, author))
+
+    @app.post(
+        f"{API}/webhook",
+        status_code=202,
+        response_model=schemas.AcceptedOut,
+        responses=_errors(400, 401, 403, 413, 415),
+        openapi_extra=schemas.json_body(schemas.WEBHOOK_BODY, "signed with X-Digsync-Signature"),
+    )
+    async def webhook(request: Request) -> JSONResponse:
+        raw = await security.read_body(request)
+        secret = settings.webhook_secret
+        if not secret or not security.signature_valid(secret, raw, request.headers):
+            why = "bad or missing signature" if secret else "DIGSYNC_WEBHOOK_SECRET is not set"
+            raise ApiError(401, "unauthorized", f"webhook refused: {why}")
+        security.require_json(request)
+        security.parse_json(raw)
+        trigger.trigger()
+        return JSONResponse({"accepted": True}, status_code=202)
+
+    @app.get("/", include_in_schema=False)
+    def index() -> FileResponse:
+        page = STATIC / "index.html"
+        if not page.is_file():
+            raise ApiError(404, "not_found", "the web UI is not installed")
+        return FileResponse(page, media_type="text/html; charset=utf-8")
+
+    app.mount("/static", StaticFiles(directory=STATIC, check_dir=False), name="static")
+    return app
+
+
+def _call(fn: Any, *args: Any) -> Any:
+    """Run a service call; its errors become API errors."""
+    try:
+        return fn(*args)
+    except ConfigError as exc:
+        raise invalid_config(exc.problems) from None
+    except StaleETag as exc:
+        raise ApiError(
+            412,
+            "precondition_failed",
+            "config.yaml changed since you read it; reload it and apply your change again",
+            details=str(exc),
+            extra={"etag": exc.current},
+        ) from None
+    except ConfigMissing as exc:
+        raise ApiError(404, "not_found", str(exc)) from None
+    except RollbackRefused as exc:
+        raise ApiError(409, "rollback_failed", str(exc)) from None
+    except DigsyncError as exc:  # the target: unreachable, refused, or not set up
+        raise ApiError(502, "target_error", "the push target failed", details=str(exc)) from None
+
+
+def _rollback(service: ConfigService, revision: str | None, author: str) -> dict[str, Any]:
+    try:
+        return service.rollback(revision, author)
+    except (ConfigError, RollbackRefused, ConfigMissing):
+        raise
+    except DigsyncError as exc:
+        raise ApiError(500, "rollback_failed", "rollback failed", details=str(exc)) from None
+
+
+def _webhook_push(service: ConfigService) -> None:
+    try:
+        outcome = service.push_current("webhook", "webhook")
+    except ConfigError as exc:
+        log.warning("webhook: config.yaml is invalid; nothing pushed:\n%s", exc)
+        return
+    if outcome.push_error:
+        log.warning("webhook: push failed (pending): %s", outcome.push_error)
+    else:
+        log.info("webhook: %s", outcome.message)

@@ -1,0 +1,111 @@
+"""config.yaml on disk: read it with its ETag, save it atomically, one writer at a time.
+
+A save writes a temporary file in the same folder, fsyncs it, renames it over
+config.yaml and fsyncs the folder, so a crash at any moment leaves either the old or
+the new file, never a torn one. Writers are serialised by a lock in this process and
+an fcntl lock on ``.<name>.lock`` beside the file, which ``digsync watch`` and every
+``digsync serve`` on the same config share.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import itertools
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import NamedTuple
+
+_COUNTER = itertools.count()
+_LOCKS: dict[Path, threading.Lock] = {}
+_LOCKS_GUARD = threading.Lock()
+
+
+class Snapshot(NamedTuple):
+    """The file's bytes as read, and the ETag they give (None bytes: no file)."""
+
+    data: bytes | None
+
+    @property
+    def etag(self) -> str:
+        return etag_of(self.data or b"")
+
+    @property
+    def text(self) -> str | None:
+        return None if self.data is None else self.data.decode("utf-8", "replace")
+
+
+def etag_of(data: bytes) -> str:
+    """The quoted strong ETag: the first 16 hex of the sha256 of the bytes."""
+    return '"' + hashlib.sha256(data).hexdigest()[:16] + '"'
+
+
+def etag_matches(header: str, current: str) -> bool:
+    """If-Match semantics: ``*`` or any listed tag (W/ prefix and quotes optional)."""
+    bare = current.strip('"')
+    for item in header.split(","):
+        tag = item.strip()
+        if tag == "*":
+            return True
+        tag = tag.removeprefix("W/").strip().strip('"')
+        if tag and tag == bare:
+            return True
+    return False
+
+
+def read(path: Path) -> Snapshot:
+    try:
+        return Snapshot(path.read_bytes())
+    except FileNotFoundError:
+        return Snapshot(None)
+
+
+def lock_path(path: Path) -> Path:
+    return path.parent / f".{path.name}.lock"
+
+
+@contextmanager
+def locked(path: Path) -> Iterator[None]:
+    """Hold the config's write lock: this process's threads, then other processes."""
+    resolved = path.resolve()
+    with _LOCKS_GUARD:
+        local = _LOCKS.setdefault(resolved, threading.Lock())
+    with local:
+        fd = os.open(lock_path(resolved), os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # closing releases the flock
+
+
+def save(path: Path, data: bytes) -> None:
+    """Replace the file atomically and durably (temp file, fsync, rename, fsync dir)."""
+    folder = path.resolve().parent
+    tmp = folder / f".{path.name}.{os.getpid()}.{next(_COUNTER)}.tmp"
+    mode = _mode(path)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    dir_fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def _mode(path: Path) -> int:
+    try:
+        return path.stat().st_mode & 0o777
+    except FileNotFoundError:
+        return 0o644

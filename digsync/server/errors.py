@@ -1,0 +1,123 @@
+"""The one JSON error shape, and the handlers that give it to every error.
+
+``{"error": str | [str], "code": str, "details"?: str, "problems"?: [problem], ...}``:
+API errors, FastAPI's request validation, 404, 405 and unhandled exceptions alike. A
+bug answers 500 internal_error; its traceback goes to the server log only.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from digsync.errors import Problem
+from digsync.server.service import problem_json
+
+log = logging.getLogger("digsync.server")
+
+_HTTP_CODES = {
+    400: "invalid_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+}
+
+
+class ApiError(Exception):
+    """An answer other than 2xx; ``extra`` adds documented keys (etag, pending)."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        error: str | list[str],
+        details: str | None = None,
+        problems: Sequence[Problem] | None = None,
+        extra: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(error if isinstance(error, str) else "; ".join(error))
+        self.status = status
+        self.code = code
+        self.error = error
+        self.details = details
+        self.problems = problems
+        self.extra = extra or {}
+        self.headers = headers or {}
+
+    def body(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"error": self.error, "code": self.code}
+        if self.details is not None:
+            out["details"] = self.details
+        if self.problems is not None:
+            out["problems"] = [problem_json(p) for p in self.problems]
+        out.update(self.extra)
+        return out
+
+
+def invalid_config(problems: Sequence[Problem]) -> ApiError:
+    """400 with every error as "<key path>: <message>" and the problems as data."""
+    errors = [p for p in problems if p.severity == "error"]
+    return ApiError(
+        400,
+        "invalid_config",
+        [str(p._replace(mark=None)) for p in errors],
+        problems=list(problems),
+    )
+
+
+def error_response(error: ApiError) -> JSONResponse:
+    return JSONResponse(error.body(), status_code=error.status, headers=error.headers)
+
+
+async def _api_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ApiError)
+    return error_response(exc)
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    where = []
+    for item in exc.errors():
+        loc = ".".join(str(part) for part in item.get("loc", ()))
+        where.append(f"{loc}: {item.get('msg', 'invalid')}")
+    return error_response(ApiError(400, "invalid_request", where or ["invalid request"]))
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code = _HTTP_CODES.get(exc.status_code, "internal_error" if exc.status_code >= 500 else "")
+    code = code or "http_error"
+    if exc.status_code == 404:
+        message = f"no such endpoint: {request.method} {request.url.path}"
+    elif exc.status_code == 405:
+        message = f"method {request.method} is not allowed on {request.url.path}"
+    else:
+        message = str(exc.detail)
+    return error_response(ApiError(exc.status_code, code, message, headers=dict(exc.headers or {})))
+
+
+async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
+    # The traceback goes to the log; the answer names no internals and no values.
+    log.error("internal error on %s %s", request.method, request.url.path, exc_info=exc)
+    return error_response(
+        ApiError(500, "internal_error", "internal error; the server log has the details")
+    )
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers so every error leaves in the one shape."""
+    app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unhandled)

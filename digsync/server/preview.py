@@ -1,0 +1,64 @@
+"""Preview a candidate config without writing anything: the .dig, the diff against what
+the target runs, the schedule before and after with the next runs, and the lint findings."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from digsync.config import Config
+from digsync.lint import lint_text
+from digsync.plan import RUNS_SHOWN, diff_files, make_plan
+from digsync.preview import WorkflowSchedule, workflow_schedules
+from digsync.targets import Target
+
+
+def preview(config: Config, target: Target, now: dt.datetime | None = None) -> dict[str, Any]:
+    """The preview document of docs/api.md (warnings are added by the caller)."""
+    now = now or dt.datetime.now(dt.UTC)
+    plan = make_plan(config, target, now, describe=False)
+    files = plan.files
+    if plan.remote is None:
+        remote_files: dict[str, bytes] = {}
+    elif plan.changed:
+        remote_files = target.files(plan.remote)
+    else:
+        remote_files = files
+    dig_path = f"{config.workflow_name}.dig"
+    dig = files[dig_path].decode("utf-8")
+    before = workflow_schedules(remote_files).get(config.workflow_name)
+    after = workflow_schedules(files)[config.workflow_name]
+    return {
+        "valid": True,
+        "project": config.project,
+        "dig": dig,
+        "files": sorted(files),
+        "changed": plan.changed,
+        "diff": "".join(change.diff for change in diff_files(remote_files, files)),
+        "schedule": {
+            "before": _schedule(before, now) if before is not None else None,
+            "after": _schedule(after, now),
+        },
+        "lint": [
+            {
+                "path": f.path,
+                "line": f.line,
+                "column": f.column,
+                "code": f.code,
+                "severity": f.severity,
+                "message": f.message,
+            }
+            for f in lint_text(dig, dig_path, "td")
+        ],
+    }
+
+
+def _schedule(ws: WorkflowSchedule, now: dt.datetime) -> dict[str, Any]:
+    return {
+        "description": ws.description(),
+        "timezone": ws.timezone,
+        "next_runs": [
+            {"session_time": r.session_time.isoformat(), "run_time": r.run_time.isoformat()}
+            for r in ws.runs(now, RUNS_SHOWN)
+        ],
+    }

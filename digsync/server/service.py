@@ -1,0 +1,356 @@
+"""What the API, the webhook and ``digsync watch`` do, without HTTP.
+
+A save is: check the candidate, write config.yaml atomically (keeping its comments),
+then push through :func:`digsync.remote.push_one`, which pushes only when the rendered
+project differs from what the target runs. All of it happens under the config's write
+lock, so saves, webhook pushes and ``watch`` never interleave. A push that fails after
+a save leaves a pending marker that any later successful push clears.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from digsync import pending
+from digsync.config import Config, config_from_data, load_config, parse_config
+from digsync.errors import ConfigError, DigsyncError, Problem, UsageError, YamlSyntaxError
+from digsync.history import Ledger, who
+from digsync.push import PushResult
+from digsync.remote import TargetChoice, TargetPool, push_one
+from digsync.server import configfile
+from digsync.server.audit import AuditLog, config_diff
+from digsync.server.masking import MASK, mask, secret_values, unmask
+from digsync.server.roundtrip import Unrepresentable, to_yaml
+from digsync.targets import settings
+from digsync.yamlload import load
+
+
+class StaleETag(DigsyncError):
+    """If-Match named another version of config.yaml; nothing was written."""
+
+    def __init__(self, current: str) -> None:
+        super().__init__(f"config.yaml changed since it was read (its ETag is now {current})")
+        self.current = current
+
+
+class ConfigMissing(UsageError):
+    """config.yaml is not there (deleted while serving, or never created)."""
+
+
+class RollbackRefused(DigsyncError):
+    """Nothing to roll back to, or no such revision."""
+
+
+class SaveOutcome(NamedTuple):
+    """What a save (or a triggered push) did; ``push_error`` set means saved, not pushed."""
+
+    etag: str
+    workflow_updated: bool
+    revision: str | None
+    message: str
+    warnings: tuple[Problem, ...] = ()
+    schedule_check: tuple[str, ...] = ()
+    push_error: str | None = None
+
+
+def problem_json(p: Problem) -> dict[str, Any]:
+    """A config problem as data (line and column only where the input was YAML)."""
+    return {
+        "key_path": p.key_path,
+        "message": p.message,
+        "hint": p.hint,
+        "severity": p.severity,
+        "line": p.mark.line if p.mark else None,
+        "column": p.mark.column if p.mark else None,
+        "text": str(p),
+    }
+
+
+def candidate(body: Any) -> Any:
+    """The config in a request body: the object itself, or ``{"config": {...}}``."""
+    if isinstance(body, dict) and len(body) == 1 and isinstance(body.get("config"), dict):
+        return body["config"]
+    return body
+
+
+class ConfigService:
+    """One config file, its target and its history; safe to share between threads."""
+
+    def __init__(
+        self, config_path: str | Path, choice: TargetChoice, state: Path | None = None
+    ) -> None:
+        self.path = Path(config_path)
+        self.label = str(self.path)  # as push_one names it: the generated header shows it
+        self.choice = choice
+        self.pool = TargetPool(choice, state)
+        from digsync.history import state_dir
+
+        self.state = state or state_dir(self.path)
+        self.audit = AuditLog(self.state)
+        self._audit_key = str(self.path.resolve())
+
+    def close(self) -> None:
+        self.pool.close()
+
+    # --- reading ----------------------------------------------------------------------
+
+    def read(self) -> tuple[Any, str]:
+        """The config as data with webhook URLs masked, and its ETag."""
+        snap = configfile.read(self.path)
+        if snap.data is None:
+            raise self._missing()
+        try:
+            data = load(snap.data.decode("utf-8"), self.label).data
+        except UnicodeDecodeError:
+            raise ConfigError([Problem(None, "", "config.yaml is not UTF-8 text")]) from None
+        except YamlSyntaxError as exc:
+            raise ConfigError([Problem(exc.mark, "", exc.message)]) from None
+        return _jsonable(mask(data)), snap.etag
+
+    def validate(self, body: Any) -> tuple[list[Problem], list[Problem]]:
+        """(errors, warnings) of a candidate: data, ``{"config": ...}`` or ``{"yaml": text}``."""
+        try:
+            if isinstance(body, dict) and list(body) == ["yaml"] and isinstance(body["yaml"], str):
+                config = parse_config(body["yaml"], self.label)
+            else:
+                config = self.check(candidate(body), self._stored())
+        except ConfigError as exc:
+            errors = [p for p in exc.problems if p.severity == "error"]
+            return errors, [p for p in exc.problems if p.severity != "error"]
+        return [], list(config.warnings)
+
+    def check(self, data: Any, stored: Any) -> Config:
+        """Unmask, then check the config and its target settings; raises ConfigError."""
+        data, mask_problems = unmask(data, stored)
+        try:
+            config = config_from_data(data, self.label)
+        except ConfigError as exc:
+            raise ConfigError([*exc.problems, *mask_problems]) from None
+        problems = list(mask_problems)
+        try:
+            settings(self.choice.target, self.choice.endpoint, config.target, self.path.parent)
+        except UsageError as exc:
+            problems.append(Problem(None, "target", str(exc)))
+        if problems:
+            raise ConfigError([*problems, *config.warnings])
+        return config
+
+    def preview(self, body: Any) -> dict[str, Any]:
+        """What saving the candidate would render and change; writes nothing."""
+        from digsync.server.preview import preview
+
+        config = self.check(candidate(body), self._stored())
+        target, _ = self.pool.get(config)
+        return {**preview(config, target), "warnings": [problem_json(w) for w in config.warnings]}
+
+    def _stored(self) -> Any:
+        text = configfile.read(self.path).text
+        return _data_of(text, self.label)
+
+    # --- writing ----------------------------------------------------------------------
+
+    def save(self, body: Any, if_match: str | None = None, author: str = "local") -> SaveOutcome:
+        """Check, write config.yaml, push when the project changed; all under the lock.
+
+        Raises StaleETag (nothing written) or ConfigError (nothing written).
+        """
+        data = candidate(body)
+        with configfile.locked(self.path):
+            snap = configfile.read(self.path)
+            if if_match is not None and not configfile.etag_matches(if_match, snap.etag):
+                raise StaleETag(snap.etag)
+            stored = _data_of(snap.text, self.label)
+            self.check(data, stored)  # unmasks data in place
+            try:
+                text = to_yaml(data, snap.text, self.label)
+            except Unrepresentable as exc:
+                raise ConfigError([Problem(None, "", str(exc))]) from None
+            config = parse_config(text, self.label)  # what lands on disk is valid
+            new = text.encode("utf-8")
+            if new != snap.data:
+                configfile.save(self.path, new)
+            secrets = secret_values(stored) | secret_values(data)
+            result = self._push(config, secrets)
+            self._record("save", author, config, stored, data, secrets, result)
+        return _outcome(configfile.etag_of(new), result, config.warnings)
+
+    def push_current(self, action: str, author: str | None = None) -> SaveOutcome:
+        """Re-read config.yaml and push it (webhook, watch); an invalid file pushes nothing."""
+        author = author or who()
+        with configfile.locked(self.path):
+            snap = configfile.read(self.path)
+            try:
+                config = load_config(self.path)
+            except ConfigError as exc:
+                self.audit.append(
+                    {
+                        "action": action,
+                        "who": author,
+                        "config": self._audit_key,
+                        "result": "invalid",
+                        "message": "\n".join(str(p) for p in exc.problems),
+                    }
+                )
+                raise
+            current = _data_of(snap.text, self.label)
+            before = self._last_pushed(config)
+            secrets = secret_values(current) | secret_values(before)
+            result = self._push(config, secrets)
+            self._record(action, author, config, before, current, secrets, result)
+        return _outcome(snap.etag, result, config.warnings)
+
+    def _push(self, config: Config, secrets: set[str]) -> PushResult:
+        try:
+            result = push_one(self.label, self.pool)
+        except UsageError as exc:  # e.g. the td target without TD_API_KEY
+            result = PushResult(config.project, "failed", None, str(exc))
+        except OSError as exc:
+            result = PushResult(config.project, "failed", None, f"push failed: {exc}")
+        result = result._replace(message=_scrub(result.message, secrets))
+        if result.status == "failed":
+            pending.mark(self.state / config.project, result.message)
+        return result
+
+    def _last_pushed(self, config: Config) -> Any:
+        ledger = Ledger(self.state, config.project)
+        last = ledger.last_success()
+        copy = ledger.config_copy(str(last.get("config_hash"))) if last else None
+        if copy is None:
+            return None
+        return _data_of(copy.read_text(encoding="utf-8", errors="replace"), str(copy))
+
+    def _record(
+        self,
+        action: str,
+        author: str,
+        config: Config,
+        old: Any,
+        new: Any,
+        secrets: set[str],
+        result: PushResult,
+    ) -> None:
+        self.audit.append(
+            {
+                "action": action,
+                "who": author,
+                "config": self._audit_key,
+                "project": config.project,
+                "diff": config_diff(old, new, secrets),
+                "result": result.status,
+                "revision": result.revision,
+                "message": result.message,
+            }
+        )
+
+    # --- state ------------------------------------------------------------------------
+
+    def status(self) -> dict[str, Any]:
+        """Drift between config, last push and server, and any pending push."""
+        from digsync.status import status
+
+        config = self._config()
+        target, ledger = self.pool.get(config)
+        report = status(config, target, ledger)
+        marker = pending.read(self.state / config.project)
+        drift = list(report.drift)
+        if marker is not None:
+            drift.insert(0, f"a push failed after a save and is pending: {marker.get('error')}")
+        return {
+            "project": config.project,
+            "in_sync": not drift,
+            "server_revision": report.server_revision,
+            "drift": drift,
+            "pending": marker,
+            "target": target.kind,
+        }
+
+    def history(self) -> dict[str, Any]:
+        """The audit log (newest first) and the revisions beside the push ledger."""
+        from digsync.status import history
+
+        config = self._config()
+        target, ledger = self.pool.get(config)
+        keys = ("revision", "created_at", "who", "action", "config_hash", "result", "current")
+        revisions = [{k: row.get(k) for k in keys} for row in history(config, target, ledger)]
+        fields = ("time", "who", "action", "diff", "result", "revision", "message")
+        audit = [
+            {k: entry.get(k) for k in fields}
+            for entry in reversed(self.audit.entries(self._audit_key))
+        ]
+        return {"project": config.project, "audit": audit, "revisions": revisions}
+
+    def rollback(self, revision: str | None, author: str = "local") -> dict[str, Any]:
+        """Re-push an earlier revision as a new one (config.yaml is left alone)."""
+        from digsync.rollback import rollback
+
+        with configfile.locked(self.path):
+            config = self._config()
+            target, ledger = self.pool.get(config)
+            try:
+                result = rollback(config, target, ledger, revision)
+            except UsageError as exc:
+                raise RollbackRefused(str(exc)) from None
+            self.audit.append(
+                {
+                    "action": "rollback",
+                    "who": author,
+                    "config": self._audit_key,
+                    "project": config.project,
+                    "diff": "",
+                    "result": "pushed",
+                    "revision": result.new_revision,
+                    "message": f"rolled back to {result.to_revision} "
+                    f"(was {result.from_revision}); {result.advice}",
+                }
+            )
+        return {"success": True, **result._asdict()}
+
+    def _config(self) -> Config:
+        if not self.path.exists():
+            raise self._missing()
+        return load_config(self.path)
+
+    def _missing(self) -> ConfigMissing:
+        return ConfigMissing(f"{self.label}: no such config file (create one with: digsync init)")
+
+
+def _data_of(text: str | None, label: str) -> Any:
+    """Config text as data; None when there is none or it is not YAML."""
+    if not text:
+        return None
+    try:
+        return load(text, label).data
+    except YamlSyntaxError:
+        return None
+
+
+def _jsonable(value: Any) -> Any:
+    """File data as JSON can carry it: .inf and .nan (YAML only) become their YAML text."""
+    if isinstance(value, dict):
+        return {str(k) if not isinstance(k, str) else k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return ".nan" if value != value else (".inf" if value > 0 else "-.inf")
+    return value
+
+
+def _scrub(text: str, secrets: set[str]) -> str:
+    for secret in sorted(secrets, key=len, reverse=True):
+        text = text.replace(secret, MASK)
+    return text
+
+
+def _outcome(etag: str, result: PushResult, warnings: tuple[Problem, ...]) -> SaveOutcome:
+    failed = result.status == "failed"
+    return SaveOutcome(
+        etag=etag,
+        workflow_updated=result.status == "pushed",
+        revision=result.revision,
+        message=result.message,
+        warnings=warnings,
+        schedule_check=result.warnings,
+        push_error=result.message if failed else None,
+    )
