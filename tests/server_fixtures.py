@@ -164,3 +164,70 @@ def _wait_ready(url: str, proc: subprocess.Popen[bytes]) -> bool:
             pass
         time.sleep(0.05)
     return False
+
+
+# --- shared by the server tests --------------------------------------------------------
+
+WEBHOOK = "https://hooks.slack.com/services/T0SERVER/B0SERVER/ServerTestWebhookSecret"
+CONFIG = f"""\
+# digsync config for the server tests
+semantic_database:
+  name: semantic_layer_v1      # the semantic layer
+
+scope:
+  databases: ["gld_*"]         # source databases
+  exclude_patterns: []
+
+sync:
+  sync_mode: delta             # full | delta
+  schedule:
+    frequency: daily           # how often
+    time: "03:00:00"
+    timezone: UTC
+
+notifications:
+  on_error:
+    enabled: true
+    channels:
+      - type: slack
+        channel: "{WEBHOOK}"
+
+workflow:
+  project: semantic_layer_sync
+  name: semantic_layer_sync
+"""
+PROJECT = "semantic_layer_sync"
+API = "/api/semantic-layer"
+_ENV = (
+    "DIGSYNC_TARGET",
+    "DIGSYNC_ENDPOINT",
+    "DIGSYNC_REGION",
+    "DIGSYNC_STATE_DIR",
+    "DIGSYNC_API_TOKEN",
+    "DIGSYNC_WEBHOOK_SECRET",
+    "DIGSYNC_CORS_ORIGINS",
+    "TD_API_KEY",
+    "DIGDAG_AUTHORIZATION",
+)
+
+
+def prepare_workdir(tmp_path: Path, monkeypatch: Any, text: str = CONFIG) -> Path:
+    """chdir to tmp_path, clear digsync's variables, fast retries, write config.yaml."""
+    monkeypatch.chdir(tmp_path)
+    for name in _ENV:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("DIGSYNC_USER", "tester")
+    monkeypatch.setenv("DIGSYNC_RETRY_BASE", "0.01")
+    monkeypatch.setenv("DIGSYNC_RETRY_MAX_BACKOFF", "0.05")
+    monkeypatch.setenv("DIGSYNC_RETRY_TOTAL", "10")
+    monkeypatch.setenv("DIGSYNC_HTTP_TIMEOUT", "5")
+    path = tmp_path / "config.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def config_data(path: Path) -> Any:
+    """config.yaml as data, read the way digsync reads it."""
+    from digsync.yamlload import load
+
+    return load(path.read_text(encoding="utf-8"), str(path)).data

@@ -182,7 +182,7 @@ class ConfigService:
         with configfile.locked(self.path):
             snap = configfile.read(self.path)
             try:
-                config = load_config(self.path)
+                config = self._config()
             except ConfigError as exc:
                 self.audit.append(
                     {

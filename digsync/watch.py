@@ -1,0 +1,147 @@
+"""``digsync watch``: regenerate and push whenever config.yaml changes.
+
+The file is polled: its stat (mtime_ns, size, inode) tells cheaply that something
+happened, and the sha256 of its bytes tells whether the content changed, so an
+editor's rename-over-the-file and a git pull are caught while a touch is not. After
+the last change of a burst has rested for the debounce time, the config is checked and
+pushed through the same service code as ``digsync serve``; an invalid edit is reported,
+every problem with file:line, and nothing is pushed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
+
+from digsync.errors import ConfigError, Problem, UsageError
+from digsync.remote import TargetChoice
+
+if TYPE_CHECKING:
+    from digsync.server.service import ConfigService
+
+POLL_SECONDS = 0.1
+
+
+class FileState(NamedTuple):
+    """What the poll sees; None fields: the file is missing."""
+
+    mtime_ns: int | None
+    size: int | None
+    inode: int | None
+    digest: str | None
+
+
+class WatchEvent(NamedTuple):
+    """One reaction to a change: pushed, unchanged, failed, invalid or missing."""
+
+    kind: str
+    message: str
+    problems: tuple[Problem, ...] = ()
+
+
+def file_state(path: Path, previous: FileState | None = None) -> FileState:
+    """The file's stat, and its content hash (reused when the stat did not move)."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return FileState(None, None, None, None)
+    stat = (st.st_mtime_ns, st.st_size, st.st_ino)
+    if previous is not None and previous[:3] == stat:
+        return previous
+    try:
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    except FileNotFoundError:
+        return FileState(None, None, None, None)
+    return FileState(*stat, digest)
+
+
+class Watcher:
+    """The watch loop's state; :meth:`poll` is one step, given the clock's reading."""
+
+    def __init__(self, service: ConfigService, path: Path, debounce: float) -> None:
+        self.service = service
+        self.path = path
+        self.debounce = debounce
+        self.state = file_state(path)
+        self.acted = self.state.digest  # the content last reacted to (or found at start)
+        self.changed_at: float | None = None
+
+    def poll(self, now: float) -> WatchEvent | None:
+        """Look at the file; react when a change has rested for the debounce time."""
+        state = file_state(self.path, self.state)
+        if state != self.state:
+            self.state = state
+            self.changed_at = now
+        if self.changed_at is None or now - self.changed_at < self.debounce:
+            return None
+        self.changed_at = None
+        if self.state.digest == self.acted:
+            return None  # changed and changed back
+        self.acted = self.state.digest
+        if self.state.digest is None:
+            return WatchEvent("missing", f"{self.path} is missing; waiting for it to come back")
+        return self._push()
+
+    def _push(self) -> WatchEvent:
+        try:
+            outcome = self.service.push_current("watch")
+        except ConfigError as exc:
+            errors = sum(1 for p in exc.problems if p.severity == "error")
+            return WatchEvent(
+                "invalid", f"{self.path}: {errors} error(s); nothing pushed", tuple(exc.problems)
+            )
+        except UsageError as exc:
+            return WatchEvent("missing", str(exc))
+        if outcome.push_error is not None:
+            return WatchEvent(
+                "failed",
+                f"{outcome.push_error} (pending: the next change or digsync push retries it)",
+            )
+        kind = "pushed" if outcome.workflow_updated else "unchanged"
+        return WatchEvent(kind, outcome.message, tuple(outcome.warnings))
+
+
+def run(
+    watcher: Watcher,
+    stop: threading.Event,
+    report: Callable[[WatchEvent], object],
+    interval: float = POLL_SECONDS,
+    clock: Callable[[], float] = time.monotonic,
+) -> None:
+    """Poll until ``stop`` is set, reporting every event."""
+    while not stop.wait(interval):
+        event = watcher.poll(clock())
+        if event is not None:
+            report(event)
+
+
+def print_event(event: WatchEvent) -> None:
+    stream = sys.stdout if event.kind in ("pushed", "unchanged") else sys.stderr
+    for problem in event.problems:
+        print(problem, file=sys.stderr)
+    print(f"{event.kind}: {event.message}", file=stream, flush=True)
+
+
+def watch(config_path: str, choice: TargetChoice, debounce: float = 1.0) -> int:
+    """Watch until Ctrl-C (exit 0)."""
+    from digsync.server.service import ConfigService
+
+    path = Path(config_path)
+    if not path.is_file():
+        raise UsageError(f"{config_path}: no such config file (create one with: digsync init)")
+    service = ConfigService(path, choice)
+    watcher = Watcher(service, path, debounce)
+    print(f"watching {config_path} (debounce {debounce:g} s); Ctrl-C to stop", flush=True)
+    try:
+        run(watcher, threading.Event(), print_event)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        service.close()
+    return 0
