@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from digsync.errors import Problem
 from digsync.server.service import problem_json
+from digsync.server.settings import SECURITY_HEADERS
 
 log = logging.getLogger("digsync.server")
 
@@ -110,8 +111,12 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
     # The traceback goes to the log; the answer names no internals and no values.
     log.error("internal error on %s %s", request.method, request.url.path, exc_info=exc)
+    # This answer leaves outside the middleware that adds the security headers.
+    headers = {**SECURITY_HEADERS, "Cache-Control": "no-store"}
     return error_response(
-        ApiError(500, "internal_error", "internal error; the server log has the details")
+        ApiError(
+            500, "internal_error", "internal error; the server log has the details", headers=headers
+        )
     )
 
 

@@ -19,14 +19,8 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from digsync.server.errors import ApiError, error_response
-from digsync.server.settings import ServerSettings
+from digsync.server.settings import SECURITY_HEADERS, ServerSettings
 
-SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "X-Frame-Options": "DENY",
-}
 SAFE_METHODS = frozenset(("GET", "HEAD", "OPTIONS"))
 MAX_DEPTH = 64
 

@@ -24,6 +24,12 @@ from digsync.remote import TargetChoice
 MAX_BODY_BYTES = 1024 * 1024
 DEFAULT_DEBOUNCE = 2.0
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+}
 
 
 class ServerSettings(NamedTuple):
