@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -161,7 +162,8 @@ def push_plan(
             schedule_from,
         )
     except DigsyncError as exc:
-        ledger.append({**base, "result": "failed", "message": str(exc)})
+        message = scrub(str(exc), config.secrets().values())
+        ledger.append({**base, "result": "failed", "message": message})
         raise
     ledger.keep_config(config.content_hash, config_text)
     ledger.append(
@@ -179,6 +181,14 @@ def push_plan(
         f"pushed revision {pushed.revision}",
         tuple(warnings),
     )
+
+
+def scrub(text: str, secrets: Iterable[str]) -> str:
+    """The text with every secret value in it replaced by ******** (a server may echo one)."""
+    for secret in sorted(secrets, key=len, reverse=True):
+        if secret:
+            text = text.replace(secret, "********")
+    return text
 
 
 def _ledger_base(config: Config, plan: Plan, target: Target) -> dict[str, Any]:

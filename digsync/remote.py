@@ -15,7 +15,7 @@ from digsync.config import Config, load_config
 from digsync.errors import ConfigError, DigsyncError, UsageError
 from digsync.history import Ledger, state_dir
 from digsync.plan import Plan, make_plan
-from digsync.push import ConcurrentChange, PushResult, push_plan
+from digsync.push import ConcurrentChange, PushResult, push_plan, scrub
 from digsync.targets import Target, TargetSettings, open_target, settings
 
 
@@ -75,6 +75,7 @@ def push_one(
     schedule_from: str | None = None,
 ) -> PushResult:
     """Plan and push one config; a failure comes back as a failed result, not raised."""
+    config: Config | None = None
     try:
         config = load_config(path)
         target, ledger = pool.get(config)
@@ -87,7 +88,8 @@ def push_one(
     except UsageError:
         raise  # the command is wrong for every project, not this push
     except DigsyncError as exc:
-        return PushResult(_project_name(path), "failed", None, str(exc))
+        secrets = config.secrets().values() if config is not None else ()
+        return PushResult(_project_name(path), "failed", None, scrub(str(exc), secrets))
     if config.secrets() and not target.keeps_secrets:
         keys = ", ".join(sorted(config.secrets()))
         note = f"set these project secrets on the server yourself: {keys}"

@@ -17,11 +17,11 @@ from digsync import pending
 from digsync.config import Config, config_from_data, load_config, parse_config
 from digsync.errors import ConfigError, DigsyncError, Problem, UsageError, YamlSyntaxError
 from digsync.history import Ledger, who
-from digsync.push import PushResult
+from digsync.push import PushResult, scrub
 from digsync.remote import TargetChoice, TargetPool, push_one
 from digsync.server import configfile
 from digsync.server.audit import AuditLog, config_diff
-from digsync.server.masking import MASK, mask, secret_values, unmask
+from digsync.server.masking import mask, secret_values, unmask
 from digsync.server.roundtrip import Unrepresentable, to_yaml
 from digsync.targets import settings
 from digsync.yamlload import load
@@ -127,7 +127,9 @@ class ConfigService:
         try:
             config = config_from_data(data, self.label)
         except ConfigError as exc:
-            raise ConfigError([*exc.problems, *mask_problems]) from None
+            masked = {p.key_path for p in mask_problems}  # the mask problem says it better
+            kept = [p for p in exc.problems if p.key_path not in masked]
+            raise ConfigError([*kept, *mask_problems]) from None
         problems = list(mask_problems)
         try:
             settings(self.choice.target, self.choice.endpoint, config.target, self.path.parent)
@@ -208,7 +210,7 @@ class ConfigService:
             result = PushResult(config.project, "failed", None, str(exc))
         except OSError as exc:
             result = PushResult(config.project, "failed", None, f"push failed: {exc}")
-        result = result._replace(message=_scrub(result.message, secrets))
+        result = result._replace(message=scrub(result.message, secrets))
         if result.status == "failed":
             pending.mark(self.state / config.project, result.message)
         return result
@@ -335,12 +337,6 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return ".nan" if value != value else (".inf" if value > 0 else "-.inf")
     return value
-
-
-def _scrub(text: str, secrets: set[str]) -> str:
-    for secret in sorted(secrets, key=len, reverse=True):
-        text = text.replace(secret, MASK)
-    return text
 
 
 def _outcome(etag: str, result: PushResult, warnings: tuple[Problem, ...]) -> SaveOutcome:
