@@ -624,3 +624,46 @@ def test_systemd_unit_is_hardened(tmp_path: Path) -> None:
         out = subprocess.run([analyze, "verify", str(copy)], capture_output=True, text=True)
         assert out.returncode == 0, out.stderr
         assert "digsync.service" not in out.stderr, out.stderr
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def test_container_command_serves_and_passes_its_health_check(tmp_path: Path) -> None:
+    """The image's CMD (on a free port) with a token, probed by its HEALTHCHECK command."""
+    by_word = {word: args for word, args in instructions(DOCKERFILE)}
+    port = _free_port()
+    command = [str(port) if arg == "8000" else arg for arg in json.loads(by_word["CMD"])]
+    command[command.index("/config/config.yaml")] = str(tmp_path / "config.yaml")
+    health = by_word["HEALTHCHECK"]
+    probe = json.loads(health[health.index("CMD") + 3 :])
+    probe[2] = probe[2].replace(":8000/", f":{port}/")
+    shutil.copy(EXAMPLE, tmp_path / "config.yaml")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DIGSYNC_", "TD_"))}
+    env["DIGSYNC_API_TOKEN"] = "test-token"  # serve refuses 0.0.0.0 without one
+    server = subprocess.Popen(
+        [tool("digsync"), *command[1:]],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None
+        first = server.stdout.readline()
+        assert first.startswith("digsync serve: open http://0.0.0.0:"), first
+        healthy = subprocess.run([sys.executable, *probe[1:]], capture_output=True, text=True)
+        assert healthy.returncode == 0, healthy.stderr
+    finally:
+        server.terminate()
+        server.wait()
+    down = subprocess.run([sys.executable, *probe[1:]], capture_output=True, text=True)
+    assert down.returncode == 1
+    assert "Connection refused" in down.stderr
