@@ -973,7 +973,12 @@
       return;
     }
     const r = await api("POST", "/preview", buildPayload());
-    if (seq !== state.previewSeq) return; // a newer preview is on its way
+    if (seq !== state.previewSeq) {
+      // A newer preview is on its way: this answer is stale. Counted for the tests.
+      const box = $("schedule-preview");
+      box.dataset.dropped = String(Number(box.dataset.dropped || 0) + 1);
+      return;
+    }
     previewDone(seq);
     if (r.ok && r.data) {
       showProblems(r.data.warnings || [], { summary: false });
