@@ -303,3 +303,22 @@ def test_td_setup_names_every_region_secret_and_the_image() -> None:
     for secret in ("td.apikey", "mail.host", "mail.username", "mail.password"):
         assert f"`{secret}`" in text
     assert "digsync.on_error.slack_<n>" in text
+
+
+def _anchors(path: Path) -> set[str]:
+    """GitHub's heading anchors: lower case, punctuation dropped, spaces as hyphens."""
+    headings = re.findall(r"^#+ (.+)$", path.read_text(encoding="utf-8"), re.M)
+    return {re.sub(r"[^\w\- ]", "", h.strip().lower()).replace(" ", "-") for h in headings}
+
+
+@pytest.mark.parametrize("path", [*(DOCS / n for n in HAND_WRITTEN), *EXAMPLE_DOCS])
+def test_doc_links_resolve(path: Path) -> None:
+    links = re.findall(r"\]\(([^)\s]+)\)", path.read_text(encoding="utf-8"))
+    local = [link for link in links if not re.match(r"[a-z]+:", link)]
+    assert local
+    for link in local:
+        file, _, anchor = link.partition("#")
+        target = (path.parent / file).resolve() if file else path
+        assert target.exists(), f"{path.name}: {link}"
+        if anchor:
+            assert anchor in _anchors(target), f"{path.name}: {link}: no such heading"
