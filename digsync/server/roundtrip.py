@@ -15,7 +15,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import YAMLError
+from ruamel.yaml.error import CommentMark, YAMLError
 from ruamel.yaml.scalarbool import ScalarBoolean
 from ruamel.yaml.scalarstring import (
     DoubleQuotedScalarString,
@@ -23,6 +23,7 @@ from ruamel.yaml.scalarstring import (
     LiteralScalarString,
     SingleQuotedScalarString,
 )
+from ruamel.yaml.tokens import CommentToken
 
 from digsync.errors import YamlSyntaxError
 from digsync.yamlload import load, resolve_core
@@ -121,7 +122,10 @@ def _merge(old: Any, new: Any) -> Any:
             if key in old:
                 old[key] = _merge(old[key], value)
             else:
+                holder = _trailing(old)
                 old[_key(key)] = _styled(value)
+                if holder is not None:
+                    _move_blank_lines(holder, old, key)
         return old
     if isinstance(old, CommentedSeq) and isinstance(new, list):
         quoted = next((type(v) for v in old if isinstance(v, _QUOTED)), None)
@@ -134,12 +138,43 @@ def _merge(old: Any, new: Any) -> Any:
         return old
     if _kind(old) == _kind(new) and old == new:
         return old  # unchanged: keep its quotes, anchors and comments
-    if isinstance(new, str) and isinstance(old, str):
+    if isinstance(new, str) and isinstance(old, str) and not _needs_escapes(new):
         if isinstance(old, _QUOTED):
             return type(old)(new)
         if isinstance(old, _BLOCK) and "\n" in new:
             return type(old)(new)
     return _styled(new)
+
+
+def _trailing(node: CommentedMap) -> tuple[CommentedMap, Any] | None:
+    """The deepest last key of a mapping: ruamel hangs the blank lines after it there."""
+    if not node:
+        return None
+    last = list(node)[-1]
+    value = node[last]
+    if isinstance(value, CommentedMap) and value:
+        return _trailing(value)
+    return node, last
+
+
+def _move_blank_lines(holder: tuple[CommentedMap, Any], node: CommentedMap, key: Any) -> None:
+    """Keep a blank line that ended the mapping after the key added at its end."""
+    owner, last = holder
+    entry = owner.ca.items.get(last)
+    token = entry[2] if entry and len(entry) > 2 else None
+    if not isinstance(token, CommentToken):
+        return
+    cut = token.value.find("\n")
+    if cut == -1 or cut + 1 == len(token.value):
+        return
+    tail = token.value[cut + 1 :]
+    token.value = token.value[: cut + 1]
+    deepest = _trailing(node)
+    assert deepest is not None
+    target_map, target_key = deepest
+    # the token holds the end of its own line first, then the lines after it
+    blank = CommentToken("\n" + tail, CommentMark(0), None)
+    target_map.ca.items[target_key] = [None, None, blank, None]
 
 
 def _styled(value: Any, quote: type[str] | None = None) -> Any:
@@ -152,17 +187,30 @@ def _styled(value: Any, quote: type[str] | None = None) -> Any:
     if isinstance(value, list):
         return CommentedSeq(_styled(v) for v in value)
     if isinstance(value, str):
+        if _needs_escapes(value) or not _reads_as_itself(value):
+            return DoubleQuotedScalarString(value)
         if quote is not None:
             return quote(value)
-        if resolve_core(value) != value or not isinstance(resolve_core(value), str):
-            return DoubleQuotedScalarString(value)
     return value
 
 
 def _key(key: Any) -> Any:
-    if isinstance(key, str) and (resolve_core(key) != key or ":" in key or "#" in key):
+    if isinstance(key, str) and (
+        _needs_escapes(key) or not _reads_as_itself(key) or ":" in key or "#" in key
+    ):
         return DoubleQuotedScalarString(key)
     return key
+
+
+def _reads_as_itself(text: str) -> bool:
+    """A plain scalar with this text would be read back as this string."""
+    value = resolve_core(text)
+    return isinstance(value, str) and value == text
+
+
+def _needs_escapes(text: str) -> bool:
+    """Line breaks YAML knows (NEL, LS, PS) and unprintables: only "..." with escapes."""
+    return not text.isprintable()
 
 
 def guess_indent(text: str) -> tuple[int, int, int]:
