@@ -21,6 +21,7 @@ from digsync.schedule import describe, parse_schedule
 from tests.fake_digdag import FakeDigdag, fake_digdag
 from tests.server_fixtures import (
     API,
+    CONFIG,
     PROJECT,
     WEBHOOK,
     config_data,
@@ -89,9 +90,10 @@ def start(
     monkeypatch: pytest.MonkeyPatch,
     browser: BrowserContext,
     fake: FakeDigdag,
+    text: str = CONFIG,
     **server_options: Any,
 ) -> Iterator[Ui]:
-    config = prepare_workdir(tmp_path, monkeypatch)
+    config = prepare_workdir(tmp_path, monkeypatch, text)
     # Two attempts per push: an injected failure then reaches the UI quickly.
     monkeypatch.setenv("DIGSYNC_RETRY_ATTEMPTS", "2")
     with live_server(config, target="digdag", endpoint=fake.url, **server_options) as url:
@@ -127,6 +129,22 @@ def token_ui(
     yield from start(tmp_path, monkeypatch, browser, fake, token=f"alice:{TOKEN}")
 
 
+OTHER_WEBHOOK = "https://hooks.slack.com/services/T0OTHER/B0OTHER/OtherTestWebhookSecret"
+
+
+@pytest.fixture
+def two_webhooks_ui(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    browser: BrowserContext,
+    fake: FakeDigdag,
+) -> Iterator[Ui]:
+    first = f'      - type: slack\n        channel: "{WEBHOOK}"\n'
+    second = f'      - type: slack\n        channel: "{OTHER_WEBHOOK}"\n'
+    assert first in CONFIG
+    yield from start(tmp_path, monkeypatch, browser, fake, CONFIG.replace(first, first + second))
+
+
 def description(block: dict[str, object], tz: str = "UTC") -> str:
     """The plain-language description digsync gives this schedule block."""
     return describe(parse_schedule(block, tz))
@@ -137,6 +155,7 @@ def description(block: dict[str, object], tz: str = "UTC") -> str:
 
 def test_daily_to_hourly_save_pushes_an_hourly_revision(ui: Ui) -> None:
     page = ui.open()
+    original = config_data(ui.config)
     expect(page.locator("#schedule-frequency")).to_have_value("daily")
     page.select_option("#schedule-frequency", "hourly")
     # MM:SS for hourly: "03:00:00" became minute 00, second 00
@@ -148,11 +167,12 @@ def test_daily_to_hourly_save_pushes_an_hourly_revision(ui: Ui) -> None:
     assert 'hourly>: "00:00"' in dig
     revision = ui.fake.revisions(PROJECT)[-1].name
     expect(page.locator("#result-body")).to_contain_text(revision)
-    assert config_data(ui.config)["sync"]["schedule"] == {
-        "frequency": "hourly",
-        "time": "00:00",
-        "timezone": "UTC",
-    }
+    saved = config_data(ui.config)
+    assert saved["sync"]["schedule"] == {"frequency": "hourly", "time": "00:00", "timezone": "UTC"}
+    # everything else came back as it was, the masked webhook URL included
+    original["sync"]["schedule"] = saved["sync"]["schedule"]
+    assert saved == original
+    assert "# how often" in ui.config.read_text()  # the file keeps its comments
     expect(page.locator("#status-state")).to_have_text("✓ In sync")
     expect(page.locator("#dirty-note")).to_be_empty()
 
@@ -365,6 +385,64 @@ def test_webhook_url_stays_masked_and_is_kept_on_save(ui: Ui) -> None:
     assert saved["notifications"]["on_error"]["channels"] == [{"type": "slack", "channel": WEBHOOK}]
     assert ui.fake.secrets(PROJECT) == {"digsync.on_error.slack_0": WEBHOOK}
     assert WEBHOOK not in page.content()
+
+
+def test_a_masked_webhook_that_moved_must_be_typed_again(two_webhooks_ui: Ui) -> None:
+    # The server keeps a masked URL by its position: after channel 1 is removed, the
+    # mask of channel 2 would take channel 1's URL, so the page asks for it again.
+    ui = two_webhooks_ui
+    page = ui.open()
+    before = ui.config.read_bytes()
+    assert WEBHOOK not in page.content() and OTHER_WEBHOOK not in page.content()
+    page.click("#notify-on_error-0-remove")
+    expect(page.locator("#notify-on_error-1-group")).to_have_count(0)
+    expect(page.locator("#notify-on_error-0-type")).to_be_focused()
+    page.click("#save-button")
+    url_input = page.locator("#notify-on_error-0-channel")
+    expect(url_input).to_have_attribute("aria-invalid", "true")
+    expect(url_input).to_have_attribute(
+        "aria-describedby", re.compile(r"\bnotify-on_error-0-channel-error\b")
+    )
+    expect(page.locator("#notify-on_error-0-channel-error")).to_contain_text(
+        "this channel moved from notifications.on_error.channels[1]"
+    )
+    assert ui.config.read_bytes() == before
+    new_url = "https://hooks.slack.com/services/T0NEW/B0NEW/NewTestWebhookSecret"
+    url_input.fill(new_url)
+    expect(url_input).not_to_have_attribute("aria-invalid", "true")
+    page.click("#save-button")
+    ui.saved_result()
+    channels = config_data(ui.config)["notifications"]["on_error"]["channels"]
+    assert channels == [{"type": "slack", "channel": new_url}]
+    assert ui.fake.secrets(PROJECT)["digsync.on_error.slack_0"] == new_url
+    # read back after the save: the typed URL has left the page
+    expect(url_input).to_have_value("")
+    assert new_url not in page.content()
+
+
+def test_every_control_has_a_label_and_every_fieldset_a_legend(ui: Ui) -> None:
+    page = ui.open()
+    page.click("#notify-on_sync_complete-add-email")
+    page.click("#excludes-add")
+    unlabeled = page.evaluate(
+        """() => [...document.querySelectorAll("input, select, textarea")]
+            .filter((c) => !c.id || !document.querySelector(`label[for="${c.id}"]`))
+            .map((c) => c.outerHTML)"""
+    )
+    assert unlabeled == []
+    no_legend = page.evaluate(
+        """() => [...document.querySelectorAll("fieldset")]
+            .filter((f) => !f.firstElementChild || f.firstElementChild.tagName !== "LEGEND"
+                           || !f.firstElementChild.textContent.trim())
+            .map((f) => f.id || f.outerHTML.slice(0, 80))"""
+    )
+    assert no_legend == []
+    nameless = page.evaluate(
+        """() => [...document.querySelectorAll("button")]
+            .filter((b) => !b.textContent.trim()).map((b) => b.outerHTML)"""
+    )
+    assert nameless == []
+    expect(page.locator("#announcer")).to_have_attribute("aria-live", "polite")
 
 
 # --- history and rollback ----------------------------------------------------------------

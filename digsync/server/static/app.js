@@ -247,7 +247,11 @@
     state.config = r.data;
     state.original = clone(r.data);
     state.etag = r.headers.get("ETag");
-    state.timeMemo = {};
+    // What the stored time was written for: MM:SS (hourly) or HH:MM:SS (day-based).
+    const frequency = scheduleValue("frequency");
+    state.timeMemo = {
+      kind: frequency === "hourly" ? "hour" : DAY_FREQUENCIES.includes(frequency) ? "day" : null,
+    };
     state.maskedAt = new WeakMap();
     for (const event of EVENTS) {
       const channels = getPath(state.config, ["notifications", event.key, "channels"]);
@@ -339,7 +343,6 @@
   // Switching between hourly (MM:SS) and a day-based frequency (HH:MM:SS) converts the
   // time, so "03:00:00" does not silently become a minute, nor "15:00" an hour.
   function changeFrequency(frequency) {
-    const before = scheduleValue("frequency");
     setSchedule("frequency", frequency);
     const time = schedule().time;
     if (typeof time === "string") {
@@ -349,13 +352,15 @@
         setSchedule("time", state.timeMemo.hour || parts[1] + ":" + parts[2]);
       } else if (
         DAY_FREQUENCIES.includes(frequency) &&
-        before === "hourly" &&
+        state.timeMemo.kind === "hour" &&
         parts.length === 2
       ) {
         state.timeMemo.hour = time;
         setSchedule("time", state.timeMemo.day || "00:" + time);
       }
     }
+    if (frequency === "hourly") state.timeMemo.kind = "hour";
+    else if (DAY_FREQUENCIES.includes(frequency)) state.timeMemo.kind = "day";
     const shown = schedule().time;
     $("schedule-time").value = typeof shown === "string" ? shown : defaultTime(frequency);
     updateScheduleFields();
@@ -895,7 +900,9 @@
 
   function renderSummary(placed, options) {
     const summary = $("error-summary");
-    const show = options.summary || (state.summaryShown && placed.length > 0);
+    // An error with no field to show it next to is only visible in the summary.
+    const orphan = placed.some((x) => !x.target && x.problem.severity !== "warning");
+    const show = options.summary || orphan || (state.summaryShown && placed.length > 0);
     const errors = placed.filter((x) => x.problem.severity !== "warning");
     if (!show || !placed.length) {
       summary.hidden = true;
@@ -1045,7 +1052,9 @@
     $("diff-summary").textContent = data.changed
       ? "Saving changes the workflow and pushes a new revision of " + (data.project || "the project") + "."
       : "No change: the generated project is what the target already runs, so saving will not push.";
-    if (files.length) $("diff-summary").append(" Files: ", files.join(", "), ".");
+    $("diff-files").textContent = files.length
+      ? files.length + " file(s) in the project: " + files.join(", ") + "."
+      : "";
     const lint = $("lint-list");
     lint.replaceChildren();
     for (const f of data.lint || []) {
