@@ -310,8 +310,8 @@ def _file_name(operator: str, command: str) -> str | None:
 def _check_file(
     doc: LoadedDig, report: Report, operator: str, name: str, at: PathKey, root: Path
 ) -> None:
-    target = os.path.normpath(os.path.join(root, name))
-    base = os.path.normpath(root)
+    base = os.path.abspath(root)  # abspath: a root of "." must still prefix its files
+    target = os.path.abspath(os.path.join(base, name))
     if os.path.isabs(name) or not (target == base or target.startswith(base + os.sep)):
         report.error(
             doc.mark(at),

@@ -29,6 +29,8 @@ UNSUPPORTED = {
     "with digdag.env.store()",
     "param_set": "TD has no ParamServer: store values from py> with digdag.env.store() "
     "and read them as ${...} in later tasks",
+    "slack": "there is no slack> operator: POST to the Slack incoming webhook with "
+    "http>: ${secret:KEY}, method: POST, content_format: json, content: {text: ...}",
 }
 _SECRET = "${secret:"
 _HTTP_SECRET_KEYS = frozenset({"content", "headers", "query"})

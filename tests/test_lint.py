@@ -756,3 +756,26 @@ def test_finding_is_a_frozen_value() -> None:
     finding = Finding("a.dig", 1, 2, "yaml", "error", "m")
     with pytest.raises(AttributeError):
         finding.line = 3  # type: ignore[misc]
+
+
+def test_slack_is_not_an_operator_on_td() -> None:
+    text = "+notify:\n  slack>: hooks/error.yml\n"
+    assert [(r[0], r[2], r[4]) for r in lint(text, "td")] == [
+        (
+            2,
+            "td-operator",
+            "Treasure Data Workflow does not support slack>: there is no slack> operator: POST "
+            "to the Slack incoming webhook with http>: ${secret:KEY}, method: POST, "
+            "content_format: json, content: {text: ...}",
+        )
+    ]
+
+
+def test_a_project_in_the_current_folder_finds_its_files(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (project / "wf.dig").write_text("+a:\n  td>: queries/ok.sql\n+b:\n  td>: ../x.sql\n")
+    monkeypatch.chdir(project)
+    (finding,) = lint_paths(["wf.dig"])
+    assert (finding.line, finding.code) == (4, "missing-file")
+    assert finding.message.startswith("td> names ../x.sql, outside the project folder")
