@@ -149,3 +149,20 @@ def test_missing_tdx_says_how_to_install(
     (tmp_path / "config.yaml").write_text(BASE)
     assert main(["push", "--target", "tdx"]) == 2
     assert "npm install -g @treasuredata/tdx" in capsys.readouterr().err
+
+
+def test_the_environment_beats_config_for_region_and_endpoint(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    section = {"type": "td", "region": "jp", "endpoint": "https://wf.example.com"}
+    assert settings(None, None, section, Path(".")).endpoint == "https://wf.example.com"
+    monkeypatch.setenv("DIGSYNC_REGION", "eu01")
+    assert settings(None, None, section, Path(".")).endpoint == REGIONS["eu01"]
+    assert settings(None, None, {"region": "jp"}, Path(".")).kind == "local"
+    monkeypatch.setenv("DIGSYNC_ENDPOINT", "http://127.0.0.1:1")
+    assert settings(None, None, section, Path(".")).endpoint == "http://127.0.0.1:1"
+    assert settings(None, "http://flag:2", section, Path(".")).endpoint == "http://flag:2"
+    monkeypatch.setenv("DIGSYNC_REGION", "mars")
+    monkeypatch.delenv("DIGSYNC_ENDPOINT")
+    with pytest.raises(UsageError, match="unknown region 'mars'"):
+        settings("td", None, {}, Path("."))

@@ -67,16 +67,27 @@ def settings(
     kind = target or os.environ.get("DIGSYNC_TARGET") or section.get("type") or "local"
     if kind not in TARGETS:
         raise UsageError(f"unknown target {kind!r}; expected one of {', '.join(TARGETS)}")
-    url = endpoint or os.environ.get("DIGSYNC_ENDPOINT") or section.get("endpoint")
+    # Each level (flag, environment, config) names an endpoint or a region; the first
+    # level that names either wins, so DIGSYNC_REGION beats a config endpoint.
+    env_region = os.environ.get("DIGSYNC_REGION") if kind == "td" else None
+    url = (
+        endpoint
+        or os.environ.get("DIGSYNC_ENDPOINT")
+        or (_region_url(env_region) if env_region else None)
+        or section.get("endpoint")
+    )
     if kind == "td" and not url:
-        region = section.get("region") or os.environ.get("DIGSYNC_REGION") or "us"
-        if region not in REGIONS:
-            raise UsageError(f"unknown region {region!r}; expected one of {', '.join(REGIONS)}")
-        url = REGIONS[region]
+        url = _region_url(section.get("region") or "us")
     if kind == "digdag" and not url:
         raise UsageError("the digdag target needs a server URL: --endpoint http://host:65432")
     workflows = Path(section.get("workflows_dir") or "workflows")
     return TargetSettings(kind, url, workflows)
+
+
+def _region_url(region: str) -> str:
+    if region not in REGIONS:
+        raise UsageError(f"unknown region {region!r}; expected one of {', '.join(REGIONS)}")
+    return REGIONS[region]
 
 
 def open_target(s: TargetSettings, state: Path) -> Target:
