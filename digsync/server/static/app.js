@@ -635,7 +635,8 @@
     remove.addEventListener("click", () => {
       channelsOf(event.key).splice(i, 1);
       const left = channelsOf(event.key).length;
-      const focus = left ? "notify-" + event.key + "-" + Math.min(i, left - 1) + "-type" : "notify-" + event.key + "-add-slack";
+      const prefix = "notify-" + event.key;
+      const focus = left ? prefix + "-" + Math.min(i, left - 1) + "-type" : prefix + "-add-slack";
       renderNotifications(focus);
       announce("Removed channel " + (i + 1) + ".");
       edited();
@@ -665,7 +666,8 @@
         group.querySelector('[data-source="secret"]').hidden = value !== "secret";
         edited();
       });
-      return el("div", { className: "field field-check" }, input, el("label", { for: input.id, text: label }));
+      const labelNode = el("label", { for: input.id, text: label });
+      return el("div", { className: "field field-check" }, input, labelNode);
     };
     const source = el(
       "fieldset",
@@ -687,7 +689,8 @@
         type: "url",
         placeholder: masked ? "stored (hidden)" : "https://hooks.slack.com/services/…",
         hint: masked
-          ? "A webhook URL is stored and hidden. Leave this empty to keep it, or type a new URL to replace it."
+          ? "A webhook URL is stored and hidden. Leave this empty to keep it, " +
+            "or type a new URL to replace it."
           : "The incoming-webhook URL; it is never shown again after saving.",
       }
     );
@@ -762,7 +765,9 @@
           problems.push({
             key_path: path + ".channel",
             message:
-              "this channel moved from " + from + ", so its stored webhook URL cannot be kept; type the URL again",
+              "this channel moved from " +
+              from +
+              ", so its stored webhook URL cannot be kept; type the URL again",
             hint: "or choose a project secret",
             severity: "error",
           });
@@ -847,7 +852,9 @@
       const target = $(node.dataset.errorFor);
       if (target) {
         target.removeAttribute("aria-invalid");
-        const ids = (target.getAttribute("aria-describedby") || "").split(" ").filter((x) => x && x !== node.id);
+        const ids = (target.getAttribute("aria-describedby") || "")
+          .split(" ")
+          .filter((x) => x && x !== node.id);
         if (ids.length) target.setAttribute("aria-describedby", ids.join(" "));
         else target.removeAttribute("aria-describedby");
         target.classList.remove("has-error", "has-warning");
@@ -921,8 +928,13 @@
     for (const { problem, target } of ordered) {
       const label = target ? labelOf(target) : "";
       const kind = problem.severity === "warning" ? "Warning" : "Error";
-      const text = (label ? label + ": " : "") + problem.message + (problem.hint ? " (" + problem.hint + ")" : "");
-      const item = el("li", { className: "summary-" + kind.toLowerCase() }, el("strong", { text: kind + ": " }));
+      const hint = problem.hint ? " (" + problem.hint + ")" : "";
+      const text = (label ? label + ": " : "") + problem.message + hint;
+      const item = el(
+        "li",
+        { className: "summary-" + kind.toLowerCase() },
+        el("strong", { text: kind + ": " })
+      );
       if (target) {
         const link = el("a", { href: "#" + target.id, text });
         link.addEventListener("click", (e) => {
@@ -993,7 +1005,9 @@
       $("schedule-preview-state").textContent = "";
       if (r.data.project) setProject(r.data.project, null);
       if (fromButton || !$("diff-panel").hidden) renderDiffPanel(r.data, fromButton);
-      if (fromButton) announce(r.data.changed ? "Preview ready: the workflow changes." : "Preview ready: no change to the workflow.");
+      if (fromButton) {
+        announce(r.data.changed ? "Preview ready: the workflow changes." : "Preview ready: no change.");
+      }
     } else if (r.status === 400) {
       clearRuns();
       $("schedule-preview-state").textContent = "Fix the problems shown in the form to see the runs.";
@@ -1001,7 +1015,7 @@
       if (fromButton) $("diff-panel").hidden = true;
     } else if (r.status === 401) {
       $("schedule-preview-state").textContent = "The preview needs an API token.";
-      needToken(() => runPreview(fromButton), false);
+      needToken(() => runPreview(fromButton), Boolean(readToken() || memoryToken));
     } else {
       $("schedule-preview-state").textContent =
         "Preview failed: " + errorText(r.data) + (r.data.details ? " (" + r.data.details + ")" : "");
@@ -1139,18 +1153,26 @@
     state.original = clone(payload);
     const body = [];
     if (data.workflowUpdated) {
-      body.push(el("p", {}, "The workflow was updated: revision ", code(String(data.revision || "?")), " is now live."));
+      const revision = code(String(data.revision || "?"));
+      body.push(el("p", {}, "The workflow was updated: revision ", revision, " is now live."));
     } else {
       body.push(el("p", { text: "The workflow already matched, so nothing was pushed." }));
     }
     if (data.message) body.push(el("p", { className: "muted", text: data.message }));
     for (const note of data.scheduleCheck || []) body.push(el("p", { className: "muted", text: note }));
     if ((data.warnings || []).length) {
-      body.push(el("ul", {}, ...data.warnings.map((w) => el("li", { text: (w.key_path ? w.key_path + ": " : "") + problemText(w) }))));
+      const items = data.warnings.map((w) =>
+        el("li", { text: (w.key_path ? w.key_path + ": " : "") + problemText(w) })
+      );
+      body.push(el("ul", {}, ...items));
     }
     showProblems(data.warnings || [], { summary: false });
     showResult("success", "Saved", body, false);
-    announce(data.workflowUpdated ? "Saved and pushed revision " + data.revision + "." : "Saved; the workflow already matched.");
+    announce(
+      data.workflowUpdated
+        ? "Saved and pushed revision " + data.revision + "."
+        : "Saved; the workflow already matched."
+    );
     updateDirty();
     refreshStatus();
     refreshHistory();
@@ -1159,7 +1181,12 @@
   }
 
   function showConflict() {
-    const reload = el("button", { type: "button", className: "button button-primary", id: "conflict-reload", text: "Reload the config" });
+    const reload = el("button", {
+      type: "button",
+      className: "button button-primary",
+      id: "conflict-reload",
+      text: "Reload the config",
+    });
     reload.addEventListener("click", async () => {
       if (await loadConfig({ quiet: true })) {
         hideResult();
@@ -1171,8 +1198,16 @@
       "error",
       "config.yaml changed since you loaded it",
       [
-        el("p", { text: "Someone else saved a change (or the file was edited) after this page loaded it. Nothing was saved." }),
-        el("p", { text: "Reload to get the current version, then make your change again. Reloading discards the edits on this page." }),
+        el("p", {
+          text:
+            "Someone else saved a change (or the file was edited) after this page " +
+            "loaded it. Nothing was saved.",
+        }),
+        el("p", {
+          text:
+            "Reload to get the current version, then make your change again. " +
+            "Reloading discards the edits on this page.",
+        }),
         el("div", { className: "button-row" }, reload),
       ],
       true
@@ -1184,15 +1219,30 @@
     state.etag = data.etag || state.etag;
     state.original = clone(payload);
     updateDirty();
-    const retry = el("button", { type: "button", className: "button button-primary", id: "retry-push", text: "Retry the push" });
+    const retry = el("button", {
+      type: "button",
+      className: "button button-primary",
+      id: "retry-push",
+      text: "Retry the push",
+    });
     retry.addEventListener("click", () => save());
     showResult(
       "error",
       data.error || "Config saved but workflow update failed",
       [
-        el("p", { text: "config.yaml was saved, but pushing the regenerated workflow failed. The push is pending; the server still runs the previous revision." }),
+        el("p", {
+          text:
+            "config.yaml was saved, but pushing the regenerated workflow failed. " +
+            "The push is pending; the server still runs the previous revision.",
+        }),
         data.details ? el("pre", { className: "details", text: data.details }) : null,
-        el("p", {}, "Retry when the target is reachable again, or run ", code("digsync push"), " where the server runs. The next save retries it too."),
+        el(
+          "p",
+          {},
+          "Retry when the target is reachable again, or run ",
+          code("digsync push"),
+          " where the server runs. The next save retries it too."
+        ),
         el("div", { className: "button-row" }, retry),
       ],
       true
@@ -1230,7 +1280,8 @@
     const body = $("status-body");
     const r = await api("GET", "/status");
     if (!r.ok || !r.data) {
-      body.replaceChildren(el("p", { className: "status-line status-error", text: "⚠ Status unavailable: " + errorText(r.data) }));
+      const text = "⚠ Status unavailable: " + errorText(r.data);
+      body.replaceChildren(el("p", { className: "status-line status-error", text }));
       return;
     }
     const s = r.data;
@@ -1256,7 +1307,11 @@
         el(
           "div",
           { className: "pending" },
-          el("p", { text: "Since " + formatTime(s.pending.since) + ", " + s.pending.attempts + " attempt(s): " + s.pending.error }),
+          el("p", {
+            text:
+              "Since " + formatTime(s.pending.since) + ", " + s.pending.attempts +
+              " failed attempt(s): " + s.pending.error,
+          }),
           el("p", {}, "It is retried on the next save, or run ", code("digsync push"), ".")
         )
       );
@@ -1300,7 +1355,12 @@
       } else {
         action = el(
           "button",
-          { type: "button", className: "button button-small", id: "rollback-" + i, "data-revision": rev.revision },
+          {
+            type: "button",
+            className: "button button-small",
+            id: "rollback-" + i,
+            "data-revision": rev.revision,
+          },
           "Roll back",
           hiddenText(" to " + rev.revision)
         );
@@ -1320,11 +1380,15 @@
     const table = el(
       "table",
       { className: "table", id: "revisions-table" },
-      el("caption", { className: "visually-hidden", text: "Revisions of " + (project || "the project") + ", newest first" }),
+      el("caption", {
+        className: "visually-hidden",
+        text: "Revisions of " + (project || "the project"),
+      }),
       el("thead", {}, head),
       el("tbody", {}, ...rows)
     );
-    body.replaceChildren(el("div", { className: "table-scroll", tabindex: "0", role: "region", "aria-label": "Revisions" }, table));
+    const scroll = { className: "table-scroll", tabindex: "0", role: "region", "aria-label": "Revisions" };
+    body.replaceChildren(el("div", scroll, table));
   }
 
   function renderAudit(audit) {
@@ -1381,7 +1445,17 @@
     const data = r.data || {};
     if (r.ok) {
       const body = [
-        el("p", {}, "Now running ", code(String(data.new_revision || "")), " (the files of ", code(String(data.to_revision || revision)), ", replacing ", code(String(data.from_revision || "")), ")."),
+        el(
+          "p",
+          {},
+          "Now running ",
+          code(String(data.new_revision || "")),
+          " (the files of ",
+          code(String(data.to_revision || revision)),
+          ", replacing ",
+          code(String(data.from_revision || "")),
+          ")."
+        ),
       ];
       if (data.advice) body.push(el("p", { className: "muted", text: data.advice }));
       showResult("success", "Rolled back", body, true);
@@ -1393,7 +1467,10 @@
       showResult(
         "error",
         "Rollback failed",
-        [el("p", { text: errorText(data) }), data.details ? el("pre", { className: "details", text: data.details }) : null],
+        [
+          el("p", { text: errorText(data) }),
+          data.details ? el("pre", { className: "details", text: data.details }) : null,
+        ],
         true
       );
     }
