@@ -87,6 +87,7 @@ class Config(NamedTuple):
     warnings: tuple[Problem, ...] = ()
     target: dict[str, Any] = {}  # noqa: RUF012 - never mutated; push settings, not rendered
     auto_generation: dict[str, Any] = {}  # noqa: RUF012 - never mutated; py> task parameter
+    td_api_server: str | None = None
 
     def secrets(self) -> dict[str, str]:
         """Project secrets the push step must set: key -> webhook URL."""
@@ -194,6 +195,9 @@ def _build(v: Validator, data: dict[str, Any], path: str) -> Config:
         )
         if sync.get(k) is not None
     }
+    # Checked before Config(...) is built: its warnings are read from v as it is made.
+    auto_generation = _auto_generation(v, _section(data, "auto_generation"))
+    td_api_server = _td_api_server(v, workflow, _section(data, "target"))
     return Config(
         path=path,
         semantic_database=sdb["name"],
@@ -213,7 +217,8 @@ def _build(v: Validator, data: dict[str, Any], path: str) -> Config:
         content_hash=_content_hash(data),
         warnings=tuple(_in_file_order([p for p in v.problems if p.severity == "warning"])),
         target=dict(_section(data, "target")),
-        auto_generation=_auto_generation(v, _section(data, "auto_generation")),
+        auto_generation=auto_generation,
+        td_api_server=td_api_server,
     )
 
 
@@ -475,6 +480,22 @@ def _check_template(v: Validator, text: str, at: PathKey) -> None:
             "${detect_changes.changed_columns} or ${session_time}",
             severity="warning",
         )
+
+
+def _td_api_server(v: Validator, workflow: dict[str, Any], target: dict[str, Any]) -> str | None:
+    """workflow.td_api_server; a non-US target.region without it is worth a warning."""
+    from digsync.configschema import TD_API_HOSTS
+
+    server = workflow.get("td_api_server")
+    region = target.get("region")
+    if server is None and isinstance(region, str) and region in TD_API_HOSTS and region != "us":
+        v.add(
+            ("workflow",),
+            f"the py> tasks call {TD_API_HOSTS['us']} (us) unless workflow.td_api_server is set",
+            f"for target.region {region}: td_api_server: {TD_API_HOSTS[region]}",
+            severity="warning",
+        )
+    return server if isinstance(server, str) else None
 
 
 # --- auto_generation ----------------------------------------------------------------

@@ -20,6 +20,15 @@ GLOB_HINT = "a database glob, or database.table, of lowercase letters, digits, _
 SECRET_KEY_PATTERN = r"[A-Za-z_][A-Za-z0-9_\-]*(?:\.[A-Za-z_][A-Za-z0-9_\-]*)*"
 SECRET_KEY_HINT = "a secret key such as slack.success_webhook"
 EMAIL_PATTERN = r"[^@\s\"<>,;]+@[^@\s\"<>,;]+\.[^@\s\"<>,;]+"
+TD_API_HOSTS = {
+    "us": "api.treasuredata.com",
+    "jp": "api.treasuredata.co.jp",
+    "eu01": "api.eu01.treasuredata.com",
+    "ap02": "api.ap02.treasuredata.com",
+    "ap03": "api.ap03.treasuredata.com",
+}
+"""TD's REST API (v3) host per region: what the py> tasks call."""
+API_SERVER_PATTERN = r"(?:https?://)?[a-z0-9][a-z0-9.\-]*[a-z0-9](?::\d{1,5})?/?"
 IMAGE_PATTERN = r"[a-z0-9][a-z0-9._/\-]*(?::[A-Za-z0-9._\-]{1,128})?(?:@sha256:[0-9a-f]{64})?"
 
 SCHEDULE = Spec(
@@ -275,6 +284,16 @@ SECTIONS: dict[str, Spec] = {
                 DEFAULT_IMAGE,
                 pattern=IMAGE_PATTERN,
                 pattern_hint="a container image reference",
+            ),
+            "td_api_server": Spec(
+                "string",
+                "TD API host the py> tasks call (their TD_API_SERVER); default "
+                "api.treasuredata.com (us). jp: api.treasuredata.co.jp, eu01: "
+                "api.eu01.treasuredata.com, ap02: api.ap02.treasuredata.com, ap03: "
+                "api.ap03.treasuredata.com.",
+                pattern=API_SERVER_PATTERN,
+                pattern_hint="a host name such as api.treasuredata.co.jp",
+                example="api.treasuredata.co.jp",
             ),
             "source": Spec(
                 "string",

@@ -48,13 +48,13 @@ def render_workflow(config: Config, config_label: str = "config.yaml") -> dict[s
     }
     doc["+detect_changes"] = {
         "py>": "tasks.detect_schema_changes",
-        "_env": dict(API_KEY_ENV),
+        "_env": _task_env(config),
         **_sync_params(config),
     }
     on_changes: dict[str, Any] = {
         "+sync_metadata": {
             "py>": "tasks.sync_metadata",
-            "_env": dict(API_KEY_ENV),
+            "_env": _task_env(config),
             **_sync_params(config),
         },
         "+delta_report": {"td>": DELTA_REPORT, "database": config.semantic_database},
@@ -71,6 +71,14 @@ def render_workflow(config: Config, config_label: str = "config.yaml") -> dict[s
     if failure:
         doc["_error"] = {"+notify_error": failure}
     return doc
+
+
+def _task_env(config: Config) -> dict[str, str]:
+    """The py> tasks' environment: the API key as a secret, the API host when not us."""
+    env = dict(API_KEY_ENV)
+    if config.td_api_server:
+        env["TD_API_SERVER"] = config.td_api_server
+    return env
 
 
 def _sync_params(config: Config) -> dict[str, Any]:

@@ -38,7 +38,7 @@ def test_every_error_is_reported_at_once_with_position_and_hint() -> None:
         "config.yaml:8:16: sync.schedule.frequency: expected one of manual, hourly, daily, "
         "weekly, monthly, interval, custom; got 'dayly' (did you mean 'daily'?)",
         "config.yaml:14:3: workflow.colour: unknown key 'colour'; expected one of project, "
-        "name, docker_image, source",
+        "name, docker_image, td_api_server, source",
     ]
 
 
@@ -509,3 +509,18 @@ def test_scope_takes_database_and_database_dot_table_globs_only() -> None:
     with pytest.raises(ConfigError) as info:
         config_from_data(data)
     assert [p.key_path for p in info.value.problems] == ["scope.databases[2]", "scope.databases[3]"]
+
+
+def test_auto_generation_options_digsync_does_not_honour_are_warnings() -> None:
+    data = base_data()
+    data["auto_generation"] = {
+        "content_rules": {"overwrite_existing": True},
+        "generate": {"business_terms": True},
+        "patterns": [{"pattern": "_id$", "tag": "ID"}],
+    }
+    assert [str(w) for w in config_from_data(data).warnings] == [
+        "warning: auto_generation.content_rules.overwrite_existing: is ignored: digsync never "
+        "overwrites a description a person wrote",
+        "warning: auto_generation.generate.business_terms: is not supported by digsync and is "
+        "ignored",
+    ]

@@ -338,3 +338,31 @@ def test_shaped_string_fields_keep_the_workflow_shape_or_are_rejected(
     path: Path_, value: str
 ) -> None:
     check_shape(path, value)
+
+
+def test_the_tasks_call_the_configured_td_api_host() -> None:
+    data = base_data()
+    assert "TD_API_SERVER" not in parsed(data)["+detect_changes"]["_env"]
+    data["workflow"]["td_api_server"] = "api.treasuredata.co.jp"  # type: ignore[index]
+    doc = parsed(data)
+    for task in (doc["+detect_changes"], doc["+sync_if_changed"]["_do"]["+sync_metadata"]):
+        assert task["_env"] == {
+            "TD_API_KEY": "${secret:td.apikey}",
+            "TD_API_SERVER": "api.treasuredata.co.jp",
+        }
+
+
+def test_a_non_us_region_without_td_api_server_is_a_warning() -> None:
+    data = base_data()
+    data["target"] = {"type": "td", "region": "jp"}
+    (warning,) = config_from_data(data).warnings
+    assert str(warning) == (
+        "warning: workflow: the py> tasks call api.treasuredata.com (us) unless "
+        "workflow.td_api_server is set (for target.region jp: td_api_server: "
+        "api.treasuredata.co.jp)"
+    )
+    data["workflow"]["td_api_server"] = "https://api.treasuredata.co.jp"  # type: ignore[index]
+    assert config_from_data(data).warnings == ()
+    data["workflow"]["td_api_server"] = "api.x.com/../etc"  # type: ignore[index]
+    with pytest.raises(ConfigError, match="workflow.td_api_server: expected a host name"):
+        config_from_data(data)
