@@ -25,17 +25,25 @@ browser:
 	fi
 
 # The main job on the bundled example: no account, no credentials, local files only.
+# It checks and renders the example, runs the sync demo on a local warehouse, then serves
+# the Config API and web UI on a copy of the example (build/example/config.yaml).
+EXAMPLE_COPY := build/example/config.yaml
 run: setup
 	$(BIN)/digsync validate --config examples/config.yaml
 	$(BIN)/digsync generate --config examples/config.yaml --project-dir build
-	$(BIN)/digsync lint --profile td build/semantic_layer_sync/semantic_layer_sync.dig
+	$(BIN)/digsync lint --profile td build/semantic_layer_sync
 	$(BIN)/digsync schedule --config examples/config.yaml
-	$(BIN)/digsync plan --config examples/config.yaml --target local || true
-	$(BIN)/digsync push --config examples/config.yaml --target local
+	$(BIN)/digsync sync --demo --warehouse build/demo-warehouse
+	@mkdir -p build/example
+	@[ -f $(EXAMPLE_COPY) ] || cp examples/config.yaml $(EXAMPLE_COPY)
+	$(BIN)/digsync push --config $(EXAMPLE_COPY) --target local
+	$(BIN)/digsync serve --config $(EXAMPLE_COPY) --target local --port $(PORT)
+
+PORT ?= 8000
 
 test: setup browser
-	$(BIN)/ruff check digsync tests benchmarks
-	$(BIN)/ruff format --check digsync tests benchmarks
+	$(BIN)/ruff check digsync tests benchmarks tools
+	$(BIN)/ruff format --check digsync tests benchmarks tools
 	$(BIN)/mypy
 	$(BIN)/pytest
 
