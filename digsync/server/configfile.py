@@ -104,6 +104,30 @@ def save(path: Path, data: bytes) -> None:
         os.close(dir_fd)
 
 
+def remove_stale_temps(path: Path) -> list[Path]:
+    """Delete temporary files a killed writer left beside the config (its pid is gone)."""
+    removed = []
+    for tmp in path.resolve().parent.glob(f".{path.name}.*.tmp"):
+        parts = tmp.name[len(path.name) + 2 : -len(".tmp")].split(".")
+        if len(parts) != 2 or not parts[0].isdigit() or _alive(int(parts[0])):
+            continue
+        tmp.unlink(missing_ok=True)
+        removed.append(tmp)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def _mode(path: Path) -> int:
     try:
         return path.stat().st_mode & 0o777

@@ -90,6 +90,7 @@ class ConfigService:
         self.state = state or state_dir(self.path)
         self.audit = AuditLog(self.state)
         self._audit_key = str(self.path.resolve())
+        configfile.remove_stale_temps(self.path)
 
     def close(self) -> None:
         self.pool.close()
@@ -254,15 +255,18 @@ class ConfigService:
 
         config = self._config()
         target, ledger = self.pool.get(config)
-        report = status(config, target, ledger)
         marker = pending.read(self.state / config.project)
-        drift = list(report.drift)
+        try:
+            report = status(config, target, ledger)
+            drift, revision = list(report.drift), report.server_revision
+        except DigsyncError as exc:  # the target is down: say so, and keep the pending push
+            drift, revision = [f"cannot read the target's state: {exc}"], None
         if marker is not None:
             drift.insert(0, f"a push failed after a save and is pending: {marker.get('error')}")
         return {
             "project": config.project,
             "in_sync": not drift,
-            "server_revision": report.server_revision,
+            "server_revision": revision,
             "drift": drift,
             "pending": marker,
             "target": target.kind,
