@@ -271,3 +271,18 @@ def test_settings_from_the_environment(config: Path) -> None:
     assert ServerSettings.from_env(config, host="0.0.0.0", env=env).allowed_hosts is None
     with pytest.raises(UsageError, match="DIGSYNC_WEBHOOK_DEBOUNCE: expected seconds"):
         ServerSettings.from_env(config, env={"DIGSYNC_WEBHOOK_DEBOUNCE": "soon"})
+
+
+def test_the_push_target_cannot_be_changed_through_the_api(config: Path) -> None:
+    with live_server(config) as url, httpx.Client(base_url=url) as http:
+        data = http.get(f"{API}/config").json()
+        data["target"] = {"type": "digdag", "endpoint": "https://collector.example"}
+        for path in ("/config", "/preview", "/config/validate"):
+            r = http.post(API + path, json=data)
+            body = r.json()
+            errors = body["error"] if r.status_code == 400 else [e["text"] for e in body["errors"]]
+            assert errors == [
+                "target: the push target cannot be changed through the API (edit the target "
+                "section in config.yaml on the server, or use --target)"
+            ], path
+        assert "collector" not in config.read_text()

@@ -22,7 +22,7 @@ from digsync.remote import TargetChoice, TargetPool, push_one
 from digsync.server import configfile
 from digsync.server.audit import AuditLog, config_diff
 from digsync.server.masking import mask, secret_values, unmask
-from digsync.server.roundtrip import Unrepresentable, to_yaml
+from digsync.server.roundtrip import Unrepresentable, same, to_yaml
 from digsync.targets import settings
 from digsync.yamlload import load
 
@@ -123,8 +123,13 @@ class ConfigService:
         return [], list(config.warnings)
 
     def check(self, data: Any, stored: Any) -> Config:
-        """Unmask, then check the config and its target settings; raises ConfigError."""
+        """Unmask, then check the config and its target settings; raises ConfigError.
+
+        The ``target`` section cannot change through the API: it decides where pushes,
+        and the webhook secrets they set, go, and where the local target writes files.
+        """
         data, mask_problems = unmask(data, stored)
+        mask_problems += _target_change(data, stored)
         try:
             config = config_from_data(data, self.label)
         except ConfigError as exc:
@@ -320,6 +325,22 @@ class ConfigService:
 
     def _missing(self) -> ConfigMissing:
         return ConfigMissing(f"{self.label}: no such config file (create one with: digsync init)")
+
+
+def _target_change(new: Any, stored: Any) -> list[Problem]:
+    def section(data: Any) -> Any:
+        return data.get("target") if isinstance(data, dict) else None
+
+    if same(section(new), section(stored)):
+        return []
+    return [
+        Problem(
+            None,
+            "target",
+            "the push target cannot be changed through the API",
+            "edit the target section in config.yaml on the server, or use --target",
+        )
+    ]
 
 
 def _data_of(text: str | None, label: str) -> Any:
