@@ -101,10 +101,11 @@ class Watcher:
         if outcome.push_error is not None:
             return WatchEvent(
                 "failed",
-                f"{outcome.push_error} (pending: the next change or digsync push retries it)",
+                f"{self.path}: {outcome.push_error} "
+                "(pending: the next change or digsync push retries it)",
             )
         kind = "pushed" if outcome.workflow_updated else "unchanged"
-        return WatchEvent(kind, outcome.message, tuple(outcome.warnings))
+        return WatchEvent(kind, f"{self.path}: {outcome.message}", tuple(outcome.warnings))
 
 
 def run(
@@ -122,10 +123,11 @@ def run(
 
 
 def print_event(event: WatchEvent) -> None:
+    """Problems and warnings first (file:line:col), then what happened."""
     stream = sys.stdout if event.kind in ("pushed", "unchanged") else sys.stderr
     for problem in event.problems:
-        print(problem, file=sys.stderr)
-    print(f"{event.kind}: {event.message}", file=stream, flush=True)
+        print(problem, file=sys.stderr, flush=True)
+    print(event.message, file=stream, flush=True)
 
 
 def watch(config_path: str, choice: TargetChoice, debounce: float = 1.0) -> int:
