@@ -421,6 +421,7 @@ def test_a_masked_webhook_that_moved_must_be_typed_again(two_webhooks_ui: Ui) ->
 
 
 def test_every_control_has_a_label_and_every_fieldset_a_legend(ui: Ui) -> None:
+    ui.watch.expect_http(f"{API}/preview", 400)  # the new, empty fields are invalid
     page = ui.open()
     page.click("#notify-on_sync_complete-add-email")
     page.click("#excludes-add")
@@ -557,8 +558,8 @@ def test_preview_shows_the_dig_diff_with_no_csp_violation(ui: Ui) -> None:
     ui.saved_result()
     page.select_option("#schedule-frequency", "weekly")
     page.select_option("#schedule-day-of-week", "Tuesday")
-    # hourly's MM:SS "00:00" is minute 0 of hour 0 in HH:MM:SS
-    expect(page.locator("#schedule-time")).to_have_value("00:00:00")
+    # the time of day used before hourly comes back
+    expect(page.locator("#schedule-time")).to_have_value("03:00:00")
     page.get_by_role("button", name="Preview changes").click()
     panel = page.locator("#diff-panel")
     expect(panel).to_be_visible()
@@ -567,8 +568,8 @@ def test_preview_shows_the_dig_diff_with_no_csp_violation(ui: Ui) -> None:
     removed = page.locator("#diff-output del.diff-removed")
     added = page.locator("#diff-output ins.diff-added")
     expect(removed.filter(has_text='hourly>: "00:00"')).to_have_count(1)
-    expect(added.filter(has_text='weekly>: "Tue,00:00:00"')).to_have_count(1)
-    expect(page.locator("#dig-output")).to_contain_text('weekly>: "Tue,00:00:00"')
+    expect(added.filter(has_text='weekly>: "Tue,03:00:00"')).to_have_count(1)
+    expect(page.locator("#dig-output")).to_contain_text('weekly>: "Tue,03:00:00"')
     # the diff is text, never markup: the page holds no element the data could have made
     assert page.locator("#diff-output > :not(span, ins, del)").count() == 0
     assert page.evaluate("window.__cspViolations") == []

@@ -32,6 +32,7 @@
     previewTimer: null,
     diffRequested: false,
     problems: [],
+    problemsSignature: null,
     summaryShown: false,
     afterToken: null, // the write to repeat once a token is given
     saving: false,
@@ -299,6 +300,7 @@
   }
 
   function renderSchedule() {
+    state.problemsSignature = null; // error slots must be placed again
     const frequency = scheduleValue("frequency");
     $("schedule-enabled").checked = scheduleValue("enabled") !== false;
     const select = $("schedule-frequency");
@@ -422,6 +424,7 @@
   ];
 
   function renderList(spec, focusIndex) {
+    state.problemsSignature = null;
     const items = getPath(state.config, ["scope", spec.key]);
     const values = Array.isArray(items) ? items : [];
     const list = $(spec.id + "-list");
@@ -503,6 +506,7 @@
   }
 
   function renderNotifications(focus) {
+    state.problemsSignature = null;
     for (const event of EVENTS) renderEvent(event);
     if (focus) {
       const target = $(focus);
@@ -878,6 +882,10 @@
 
   // Show problems next to their fields; the summary lists them with links to the fields.
   function showProblems(problems, options) {
+    // The same problems again (a live preview after a save): keep the DOM, links and all.
+    const signature = stableJson(problems);
+    if (signature === state.problemsSignature && !options.summary && !options.focus) return;
+    state.problemsSignature = signature;
     clearFieldErrors();
     state.problems = problems;
     const placed = [];
@@ -1116,6 +1124,9 @@
       showProblems(local, { summary: true, focus: true });
       return;
     }
+    // The save's answer supersedes any preview still pending or on its way.
+    window.clearTimeout(state.previewTimer);
+    state.previewSeq++;
     state.saving = true;
     const button = $("save-button");
     button.setAttribute("aria-disabled", "true");
@@ -1131,6 +1142,8 @@
     if (r.ok) return saved(payload, data);
     if (r.status === 400 && data.code !== "invalid_json") {
       hideResult();
+      clearRuns();
+      $("schedule-preview-state").textContent = "Fix the problems shown in the form to see the runs.";
       showProblems(problemsFrom(data), { summary: true, focus: true });
       announce("Not saved: fix the problems listed.");
     } else if (r.status === 401) {
@@ -1150,7 +1163,6 @@
 
   function saved(payload, data) {
     state.etag = data.etag || state.etag;
-    state.original = clone(payload);
     const body = [];
     if (data.workflowUpdated) {
       const revision = code(String(data.revision || "?"));
@@ -1173,11 +1185,36 @@
         ? "Saved and pushed revision " + data.revision + "."
         : "Saved; the workflow already matched."
     );
-    updateDirty();
+    maskSavedUrls(payload);
     refreshStatus();
     refreshHistory();
-    // Read back the stored config so typed webhook URLs leave the page (they come back masked).
-    loadConfig({ quiet: true });
+    schedulePreview(0); // "before" is now what was just pushed
+  }
+
+  // Webhook URLs typed into the page are stored now: mask them as a reload would, without
+  // a reload that could overwrite edits made while the save was on its way.
+  function maskSavedUrls(payload) {
+    const saved = clone(payload);
+    let typed = false;
+    for (const event of EVENTS) {
+      const sent = getPath(saved, ["notifications", event.key, "channels"]);
+      if (!Array.isArray(sent)) continue;
+      const current = channelsOf(event.key);
+      sent.forEach((was, i) => {
+        if (!was || typeof was.channel !== "string" || was.channel === "") return;
+        const url = was.channel;
+        was.channel = MASK;
+        const ch = current[i];
+        if (!ch || (ch.channel !== url && ch.channel !== MASK)) return;
+        if (ch.channel !== MASK) typed = true;
+        ch.channel = MASK;
+        // The server keeps this URL at this position from now on.
+        state.maskedAt.set(ch, formatKeyPath(["notifications", event.key, "channels", i]));
+      });
+    }
+    state.original = saved;
+    if (typed) renderNotifications();
+    updateDirty();
   }
 
   function showConflict() {
@@ -1217,8 +1254,7 @@
   function pushFailed(payload, data) {
     // The config is saved: the next save compares against the new file.
     state.etag = data.etag || state.etag;
-    state.original = clone(payload);
-    updateDirty();
+    maskSavedUrls(payload);
     const retry = el("button", {
       type: "button",
       className: "button button-primary",
