@@ -364,5 +364,5 @@ def test_a_non_us_region_without_td_api_server_is_a_warning() -> None:
     data["workflow"]["td_api_server"] = "https://api.treasuredata.co.jp"  # type: ignore[index]
     assert config_from_data(data).warnings == ()
     data["workflow"]["td_api_server"] = "api.x.com/../etc"  # type: ignore[index]
-    with pytest.raises(ConfigError, match="workflow.td_api_server: expected a host name"):
+    with pytest.raises(ConfigError, match=r"workflow\.td_api_server: expected a host name"):
         config_from_data(data)
