@@ -37,7 +37,7 @@ from typing import Any, NamedTuple
 import httpx
 
 from digsync.remote import TargetChoice
-from digsync.server import server_config
+from digsync.server import listen, server_config
 from digsync.server.app import create_app
 from digsync.server.settings import ServerSettings, parse_tokens
 
@@ -73,9 +73,7 @@ def serve_app(app: Any) -> Iterator[str]:
     """Serve an ASGI app with uvicorn on 127.0.0.1:<free port> in a thread; yield its URL."""
     import uvicorn
 
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(512)
+    sock = listen("127.0.0.1", 0)  # as digsync serve binds (TCP_NODELAY on answers)
     port = sock.getsockname()[1]
     server = uvicorn.Server(server_config(app, "127.0.0.1", port, log_level="warning"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)

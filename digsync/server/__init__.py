@@ -81,7 +81,9 @@ def run_server(config_path: str, host: str, port: int, choice: TargetChoice) -> 
 def listen(host: str, port: int) -> socket.socket:
     """A bound listening socket; a busy port or a bad address is a usage error."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # proto=IPPROTO_TCP, not 0: asyncio turns Nagle off (TCP_NODELAY) only for sockets
+    # that say TCP; without it every answer waits ~40 ms for a delayed ACK.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((host.strip("[]"), port))
