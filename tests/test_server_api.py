@@ -319,3 +319,46 @@ def test_the_page_is_served_with_the_csp(client: httpx.Client) -> None:
     assert r.headers["Content-Security-Policy"] == "default-src 'self'; frame-ancestors 'none'"
     missing = client.get("/static/no-such-file.js")
     assert (missing.status_code, missing.json()["code"]) == (404, "not_found")
+
+
+def test_digsync_serve_prints_the_url_to_open_and_stops_on_ctrl_c(config: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from tests.server_fixtures import ROOT, free_port
+
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "digsync", "serve", "--config", str(config), "--port", str(port)],
+        cwd=config.parent,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        assert line == f"digsync serve: open http://127.0.0.1:{port}/  (Ctrl-C to stop)\n"
+        assert httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=30).status_code == 200
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=60) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_a_busy_port_is_a_usage_error(config: Path) -> None:
+    from digsync.errors import UsageError
+    from digsync.server import listen
+
+    taken = listen("127.0.0.1", 0)
+    try:
+        port = taken.getsockname()[1]
+        with pytest.raises(UsageError, match=f"cannot listen on 127.0.0.1:{port}: "):
+            listen("127.0.0.1", port)
+    finally:
+        taken.close()

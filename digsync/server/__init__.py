@@ -74,7 +74,10 @@ def run_server(config_path: str, host: str, port: int, choice: TargetChoice) -> 
     server = uvicorn.Server(server_config(create_app(settings), host, port))
     url = url_of(host, sock.getsockname()[1])
     print(f"digsync serve: open {url}  (Ctrl-C to stop)", flush=True)
-    server.run(sockets=[sock])
+    try:
+        server.run(sockets=[sock])
+    except KeyboardInterrupt:  # uvicorn re-raises Ctrl-C after its graceful shutdown
+        pass
     return 0
 
 
