@@ -159,6 +159,10 @@ def test_cors_headers_are_absent_unless_origins_are_configured(config: Path) -> 
         other = httpx.post(
             f"{url}{API}/config/validate", json={}, headers={"Origin": "https://evil.example"}
         )
+        evil = {**preflight, "Origin": "https://evil.example"}
+        refused = httpx.options(f"{url}{API}/config", headers=evil)
+    assert (refused.status_code, refused.json()["code"]) == (405, "method_not_allowed")
+    assert "access-control-allow-origin" not in refused.headers
     assert options.headers["Access-Control-Allow-Origin"] == "https://ui.example"
     assert post.status_code == 200
     assert post.headers["Access-Control-Allow-Origin"] == "https://ui.example"

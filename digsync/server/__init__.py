@@ -5,6 +5,7 @@ Public: :func:`run_server` (the command) and :func:`digsync.server.app.create_ap
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
 import sys
@@ -74,10 +75,8 @@ def run_server(config_path: str, host: str, port: int, choice: TargetChoice) -> 
     server = uvicorn.Server(server_config(create_app(settings), host, port))
     url = url_of(host, sock.getsockname()[1])
     print(f"digsync serve: open {url}  (Ctrl-C to stop)", flush=True)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):  # uvicorn re-raises Ctrl-C after shutdown
         server.run(sockets=[sock])
-    except KeyboardInterrupt:  # uvicorn re-raises Ctrl-C after its graceful shutdown
-        pass
     return 0
 
 

@@ -61,9 +61,12 @@ class Guard:
         allowed = self.settings.allowed_hosts
         if allowed is not None and _host_name(host) not in {h.lower() for h in allowed}:
             return ApiError(403, "forbidden", "this Host is not served here")
+        origin = (headers.get("origin") or "").lower() or None
+        listed = {o.lower() for o in self.settings.cors_origins}
+        if scope["method"] == "OPTIONS" and origin not in listed:
+            # a preflight CORS does not allow gets the one error shape, not CORS's text
+            return ApiError(405, "method_not_allowed", "CORS is not enabled for this origin")
         if scope["method"] not in SAFE_METHODS:
-            origin = (headers.get("origin") or "").lower() or None
-            listed = {o.lower() for o in self.settings.cors_origins}
             own = f"{scope.get('scheme', 'http')}://{host}".lower()
             if origin is not None and origin != own and origin not in listed:
                 return ApiError(403, "forbidden", "cross-site request refused")
