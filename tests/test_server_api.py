@@ -258,10 +258,16 @@ def test_status_reports_sync_and_target(client: httpx.Client) -> None:
     }
 
 
-def test_history_lists_the_audit_newest_first_and_the_revisions(client: httpx.Client) -> None:
+def test_history_lists_the_audit_newest_first_and_the_revisions(
+    client: httpx.Client, config: Path
+) -> None:
     data, _ = fetch(client)
     first = client.post(f"{API}/config", json=data).json()["revision"]
+    audit_file = config.parent / ".digsync" / "audit.jsonl"
+    after_first = audit_file.read_bytes()
     second = client.post(f"{API}/config", json=hourly(data)).json()["revision"]
+    assert audit_file.read_bytes().startswith(after_first)  # appended, never rewritten
+    assert len(audit_file.read_bytes().splitlines()) == 2
     body = client.get(f"{API}/history").json()
     assert body["project"] == PROJECT
     assert [(a["action"], a["who"], a["result"], a["revision"]) for a in body["audit"]] == [

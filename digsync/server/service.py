@@ -189,20 +189,21 @@ class ConfigService:
         author = author or who()
         with configfile.locked(self.path):
             snap = configfile.read(self.path)
+            current = _data_of(snap.text, self.label)
             try:
                 config = self._config()
             except ConfigError as exc:
+                problems = "\n".join(str(p) for p in exc.problems)
                 self.audit.append(
                     {
                         "action": action,
                         "who": author,
                         "config": self._audit_key,
                         "result": "invalid",
-                        "message": "\n".join(str(p) for p in exc.problems),
+                        "message": scrub(problems, secret_values(current)),
                     }
                 )
                 raise
-            current = _data_of(snap.text, self.label)
             before = self._last_pushed(config)
             secrets = secret_values(current) | secret_values(before)
             result = self._push(config, secrets)
