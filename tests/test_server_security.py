@@ -209,7 +209,8 @@ def test_webhook_refuses_unsigned_and_badly_signed_calls(config: Path) -> None:
 
 
 def test_a_burst_of_webhook_calls_is_one_push(config: Path) -> None:
-    app = create_app(settings_for(config, webhook_secret=SECRET, webhook_debounce=1.0))
+    # a window far longer than the burst takes, ended by hand: no race with the clock
+    app = create_app(settings_for(config, webhook_secret=SECRET, webhook_debounce=600.0))
     ledger = Ledger(config.parent / ".digsync", PROJECT)
     with serve_app(app) as url:
         config.write_text(config.read_text().replace("03:00:00", "05:00:00"))  # a git pull
@@ -217,6 +218,8 @@ def test_a_burst_of_webhook_calls_is_one_push(config: Path) -> None:
             body = json.dumps({"delivery": i}).encode()
             r = httpx.post(f"{url}{API}/webhook", content=body, headers=signed(body))
             assert r.status_code == 202
+        assert app.state.webhook.runs == 0  # still gathering
+        app.state.webhook.flush()
         assert app.state.webhook.wait_idle(timeout=60)
         audit = httpx.get(f"{url}{API}/history").json()["audit"]
     assert app.state.webhook.runs == 1
@@ -241,6 +244,19 @@ def test_a_webhook_for_an_invalid_config_pushes_nothing(config: Path) -> None:
     assert [(r["action"], r["result"]) for r in records] == [("webhook", "invalid")]
     assert "sync.schedule.frequency: expected one of" in records[0]["message"]
     assert not (config.parent / "workflows").exists()
+
+
+def test_a_call_accepted_before_shutdown_is_still_pushed(config: Path) -> None:
+    app = create_app(settings_for(config, webhook_secret=SECRET, webhook_debounce=600.0))
+    with serve_app(app) as url:
+        config.write_text(config.read_text().replace("03:00:00", "06:00:00"))
+        assert (
+            httpx.post(f"{url}{API}/webhook", content=b"{}", headers=signed(b"{}")).status_code
+            == 202
+        )
+    assert app.state.webhook.runs == 1  # the server's shutdown ran the pending push
+    dig = (config.parent / "workflows" / PROJECT / f"{PROJECT}.dig").read_text()
+    assert 'daily>: "06:00:00"' in dig
 
 
 def test_access_logs_carry_no_query_string_and_no_body(

@@ -49,6 +49,13 @@ def dig(config: Path) -> str:
     return (config.parent / "workflows" / PROJECT / f"{PROJECT}.dig").read_text()
 
 
+def replace(path: Path, text: str) -> None:
+    """Write as editors do, in one step (a real-time loop never sees a half-written file)."""
+    tmp = path.with_name(f".{path.name}.new")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
 def settle(watcher: Watcher, start: float) -> WatchEvent | None:
     """Poll right after a change, then once the debounce time has passed."""
     assert watcher.poll(start) is None
@@ -173,7 +180,7 @@ def test_the_loop_runs_in_real_time_until_stopped(service: ConfigService, config
 
     loop = threading.Thread(target=run, args=(watcher, stop, report), kwargs={"interval": 0.01})
     loop.start()
-    config.write_text(CONFIG.replace('"03:00:00"', '"07:00:00"'))
+    replace(config, CONFIG.replace('"03:00:00"', '"07:00:00"'))
     assert arrived.wait(timeout=60)
     stop.set()
     loop.join(timeout=60)
@@ -193,7 +200,7 @@ def test_digsync_watch_pushes_an_edit_and_exits_0_on_ctrl_c(config: Path) -> Non
     try:
         assert proc.stdout is not None
         assert proc.stdout.readline() == f"watching {config} (debounce 0.1 s); Ctrl-C to stop\n"
-        config.write_text(CONFIG.replace('"03:00:00"', '"08:00:00"'))
+        replace(config, CONFIG.replace('"03:00:00"', '"08:00:00"'))
         assert proc.stdout.readline().startswith(f"{config}: pushed revision digsync-")
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=60) == 0

@@ -52,11 +52,18 @@ class Debouncer:
                 self._cond.wait(left)
         return True
 
+    def flush(self) -> None:
+        """Make a pending run due now instead of at the end of the window."""
+        with self._cond:
+            self._due = time.monotonic()
+            self._cond.notify_all()
+
     def close(self, timeout: float = 30.0) -> None:
-        """Drop what is due; wait for a running action to finish."""
+        """Run what is pending now (an accepted call is never dropped), then stop."""
+        self.flush()
+        self.wait_idle(timeout)
         with self._cond:
             self._closed = True
-            self._requested = False
             thread = self._thread
             self._cond.notify_all()
         if thread is not None:
