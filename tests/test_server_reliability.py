@@ -256,3 +256,44 @@ def test_daily_to_hourly_through_the_api_reaches_the_digdag_server(
     assert revisions[-1].name == saved.json()["revision"]
     assert 'hourly>: "30:00"' in digdag.files(PROJECT)[DIG].decode()
     assert digdag.schedules(PROJECT)[0]["nextRunTime"].endswith(":30:00Z")
+
+
+def test_the_write_lock_holds_across_processes(config: Path) -> None:
+    import fcntl
+    import os
+    import subprocess
+    import sys
+
+    from digsync.server.configfile import lock_path
+    from tests.server_fixtures import ROOT
+
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys\nfrom pathlib import Path\nfrom digsync.server.configfile import locked\n"
+            "with locked(Path(sys.argv[1])):\n    print('held', flush=True)\n    input()\n",
+            str(config),
+        ],
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout is not None and holder.stdin is not None
+    try:
+        assert holder.stdout.readline() == "held\n"
+        fd = os.open(lock_path(config), os.O_RDWR)
+        try:
+            with pytest.raises(BlockingIOError):
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # what a save would wait for
+            holder.stdin.write("\n")
+            holder.stdin.flush()
+            assert holder.wait(timeout=60) == 0
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # free once the holder is done
+        finally:
+            os.close(fd)
+    finally:
+        if holder.poll() is None:
+            holder.kill()
+            holder.wait()
