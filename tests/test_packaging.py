@@ -210,5 +210,5 @@ def test_missing_build_tools_fail_with_the_install_command(monkeypatch: pytest.M
     with pytest.raises(pytest.fail.Exception) as failure:
         _check_build_requirements()
     message = str(failure.value)
-    assert "setuptools>=68 (installed: 1.0), wheel (not installed)" in message
-    assert f"{sys.executable} -m pip install 'setuptools>=68' 'wheel'" in message
+    assert "setuptools>=77 (installed: 1.0), wheel (not installed)" in message
+    assert f"{sys.executable} -m pip install 'setuptools>=77' 'wheel'" in message
