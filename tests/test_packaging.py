@@ -39,6 +39,7 @@ PACKAGE_DATA = (
     "digsync/server/static/index.html",
     "digsync/server/static/app.js",
     "digsync/server/static/app.css",
+    "digsync/server/static/favicon.svg",
 )
 
 
