@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
+from digsync import pending
 from digsync.config import Config
 from digsync.history import Ledger
 from digsync.project import content_hash
@@ -18,6 +19,7 @@ class Status(NamedTuple):
     last_push: dict[str, Any] | None
     server_revision: str | None
     drift: list[str]
+    pending: dict[str, Any] | None = None
 
     @property
     def in_sync(self) -> bool:
@@ -30,7 +32,16 @@ class Status(NamedTuple):
             "drift": self.drift,
             "server_revision": self.server_revision,
             "last_push": self.last_push,
+            "pending": self.pending,
         }
+
+
+def pending_line(marker: dict[str, Any]) -> str:
+    """The pending-push marker in words, with the way out."""
+    return (
+        f"a push is pending since {marker.get('since')} ({marker.get('attempts')} failed "
+        f"attempt(s)): {marker.get('error')}; digsync push retries it"
+    )
 
 
 def status(config: Config, target: Target, ledger: Ledger) -> Status:
@@ -39,7 +50,8 @@ def status(config: Config, target: Target, ledger: Ledger) -> Status:
     local = content_hash(files)
     last = ledger.last_success()
     remote = target.current(config.project)
-    drift: list[str] = []
+    marker = pending.read(ledger.dir)
+    drift: list[str] = [pending_line(marker)] if marker else []
     if last is None:
         drift.append("nothing has been pushed from here yet")
     elif last.get("content_hash") != local:
@@ -48,7 +60,7 @@ def status(config: Config, target: Target, ledger: Ledger) -> Status:
         )
     if remote is None:
         drift.append(f"the project does not exist on {target.kind} {target.location}")
-        return Status(config.project, config.content_hash, last, None, drift)
+        return Status(config.project, config.content_hash, last, None, drift, marker)
     server_files = target.files(remote) if target.kind != "tdx" else None
     if last is not None and last.get("revision") != remote.revision:
         drift.append(
@@ -63,7 +75,7 @@ def status(config: Config, target: Target, ledger: Ledger) -> Status:
         drift.append("the server's files differ from the last push (edited on the server)")
     if server_files is not None:
         drift.extend(verify_schedules(target, remote, server_files))
-    return Status(config.project, config.content_hash, last, remote.revision, drift)
+    return Status(config.project, config.content_hash, last, remote.revision, drift, marker)
 
 
 def history(config: Config, target: Target, ledger: Ledger) -> list[dict[str, Any]]:

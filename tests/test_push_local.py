@@ -161,3 +161,21 @@ def test_api_key_in_config_is_refused(workdir: Path, capsys: pytest.CaptureFixtu
     err = capsys.readouterr().err
     assert "target.apikey: secrets do not belong in config.yaml" in err
     assert "1/abcdef" not in err
+
+
+def test_status_names_a_pending_push_and_push_clears_it(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from digsync import pending
+
+    assert run(capsys, "push")[0] == 0
+    marker = pending.mark(workdir / ".digsync" / "semantic_layer_sync", "push failed: 503 ...")
+    code, out = run(capsys, "status")
+    assert code == 1
+    assert (
+        f"  - a push is pending since {marker['since']} (1 failed attempt(s)): "
+        "push failed: 503 ...; digsync push retries it"
+    ) in out
+    assert json.loads(run(capsys, "status", "--json")[1])["projects"][0]["pending"] == marker
+    assert run(capsys, "push")[0] == 0  # nothing to push, but the marker is stale now
+    assert run(capsys, "status")[0] == 0

@@ -185,7 +185,11 @@ def test_push_target_down_is_the_500_contract_then_the_next_save_recovers(
         assert status["pending"]["error"] == body["details"]
         assert status["pending"]["attempts"] == 1
         assert status["in_sync"] is False
-        assert status["drift"][0] == f"a push failed after a save and is pending: {body['details']}"
+        since = status["pending"]["since"]
+        assert status["drift"][0] == (
+            f"a push is pending since {since} (1 failed attempt(s)): {body['details']}; "
+            "digsync push retries it"
+        )
         again = http.post(f"{API}/config", json=data)  # the same config: a retry, fails again
         assert again.status_code == 500
         assert http.get(f"{API}/status").json()["pending"]["attempts"] == 2

@@ -257,18 +257,18 @@ class ConfigService:
 
     def status(self) -> dict[str, Any]:
         """Drift between config, last push and server, and any pending push."""
-        from digsync.status import status
+        from digsync.status import pending_line, status
 
         config = self._config()
         target, ledger = self.pool.get(config)
         marker = pending.read(self.state / config.project)
         try:
-            report = status(config, target, ledger)
+            report = status(config, target, ledger)  # its drift names a pending push
             drift, revision = list(report.drift), report.server_revision
         except DigsyncError as exc:  # the target is down: say so, and keep the pending push
             drift, revision = [f"cannot read the target's state: {exc}"], None
-        if marker is not None:
-            drift.insert(0, f"a push failed after a save and is pending: {marker.get('error')}")
+            if marker is not None:
+                drift.insert(0, pending_line(marker))
         return {
             "project": config.project,
             "in_sync": not drift,
