@@ -88,6 +88,19 @@ class Watcher:
             return WatchEvent("missing", f"{self.path} is missing; waiting for it to come back")
         return self._push()
 
+    def resume(self) -> WatchEvent | None:
+        """At start: a push left pending by an earlier save is retried once."""
+        from digsync import pending
+        from digsync.config import load_config
+
+        try:
+            project = load_config(self.path).project
+        except (ConfigError, UsageError):
+            return None  # the first poll that sees a fixed file reports and pushes
+        if pending.read(self.service.state / project) is None:
+            return None
+        return self._push()
+
     def _push(self) -> WatchEvent:
         try:
             outcome = self.service.push_current("watch")
@@ -141,6 +154,9 @@ def watch(config_path: str, choice: TargetChoice, debounce: float = 1.0) -> int:
     watcher = Watcher(service, path, debounce)
     print(f"watching {config_path} (debounce {debounce:g} s); Ctrl-C to stop", flush=True)
     try:
+        resumed = watcher.resume()
+        if resumed is not None:
+            print_event(resumed)
         run(watcher, threading.Event(), print_event)
     except KeyboardInterrupt:
         pass

@@ -209,3 +209,15 @@ def test_digsync_watch_pushes_an_edit_and_exits_0_on_ctrl_c(config: Path) -> Non
             proc.kill()
             proc.wait()
     assert 'daily>: "08:00:00"' in dig(config)
+
+
+def test_a_pending_push_is_retried_at_start(watcher: Watcher, config: Path) -> None:
+    from digsync import pending
+
+    assert watcher.resume() is None  # nothing pending: nothing to do
+    pending.mark(config.parent / ".digsync" / PROJECT, "push failed: 503 from PUT ...")
+    event = watcher.resume()
+    assert event is not None and event.kind == "pushed"
+    assert pushes(config) == ["pushed"]
+    assert pending.read(config.parent / ".digsync" / PROJECT) is None
+    assert watcher.resume() is None
