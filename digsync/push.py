@@ -140,8 +140,11 @@ def push_plan(
     ledger: Ledger,
     config_text: bytes,
     schedule_from: str | None = None,
+    author: str | None = None,
 ) -> PushResult:
-    """Push when the plan has changes; record the outcome either way it ends."""
+    """Push when the plan has changes; record the outcome either way it ends.
+
+    ``author`` names who the ledger records (the API's token name); default: who()."""
     config = plan.config
     if not plan.changed:
         return PushResult(
@@ -151,6 +154,8 @@ def push_plan(
             "the server already runs this content; nothing pushed",
         )
     base = _ledger_base(config, plan, target)
+    if author is not None:
+        base["who"] = author
     try:
         pushed, warnings = push_files(
             target,

@@ -73,6 +73,7 @@ def push_one(
     pool: TargetPool,
     expect_revision: str | None = None,
     schedule_from: str | None = None,
+    author: str | None = None,
 ) -> PushResult:
     """Plan and push one config; a failure comes back as a failed result, not raised."""
     config: Config | None = None
@@ -81,7 +82,8 @@ def push_one(
         target, ledger = pool.get(config)
         plan = make_plan(config, target, describe=False)
         _check_expected(plan, expect_revision)
-        result = push_plan(plan, target, ledger, Path(path).read_bytes(), schedule_from)
+        config_text = Path(path).read_bytes()
+        result = push_plan(plan, target, ledger, config_text, schedule_from, author)
         pending.clear(ledger.dir)  # a push that reached the server ends a pending one
     except ConfigError as exc:
         return PushResult(path, "failed", None, f"invalid config: {exc.problems[0]}")

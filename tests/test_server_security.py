@@ -59,7 +59,9 @@ def test_with_a_token_every_write_needs_it_and_the_audit_names_its_owner(config:
         assert basic.status_code == 401
         ok = http.post(f"{API}/config", json=data, headers={"Authorization": "Bearer tok-b"})
         assert ok.status_code == 200
-        assert http.get(f"{API}/history").json()["audit"][0]["who"] == "bob"
+        history = http.get(f"{API}/history").json()
+        assert history["audit"][0]["who"] == "bob"
+        assert history["revisions"][0]["who"] == "bob"  # the push ledger names the token too
 
 
 def test_tokens_parse_as_one_bare_token_or_named_ones() -> None:

@@ -180,7 +180,7 @@ class ConfigService:
             if new != snap.data:
                 configfile.save(self.path, new)
             secrets = secret_values(stored) | secret_values(data)
-            result = self._push(config, secrets)
+            result = self._push(config, secrets, author)
             self._record("save", author, config, stored, data, secrets, result)
         return _outcome(configfile.etag_of(new), result, config.warnings)
 
@@ -206,13 +206,13 @@ class ConfigService:
                 raise
             before = self._last_pushed(config)
             secrets = secret_values(current) | secret_values(before)
-            result = self._push(config, secrets)
+            result = self._push(config, secrets, author)
             self._record(action, author, config, before, current, secrets, result)
         return _outcome(snap.etag, result, config.warnings)
 
-    def _push(self, config: Config, secrets: set[str]) -> PushResult:
+    def _push(self, config: Config, secrets: set[str], author: str) -> PushResult:
         try:
-            result = push_one(self.label, self.pool)
+            result = push_one(self.label, self.pool, author=author)
         except UsageError as exc:  # e.g. the td target without TD_API_KEY
             result = PushResult(config.project, "failed", None, str(exc))
         except OSError as exc:
