@@ -2,16 +2,20 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+RUN_STAMP := $(VENV)/.installed-run
+DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: setup browser run test lint bench clean
-
-$(STAMP): pyproject.toml
+# make run needs only digsync's own dependencies; make test adds the dev tools.
+$(RUN_STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[dev]'
-	touch $(STAMP)
+	$(BIN)/python -m pip install -q --disable-pip-version-check -e .
+	touch $(RUN_STAMP)
 
-setup: $(STAMP)
+$(DEV_STAMP): pyproject.toml $(RUN_STAMP)
+	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[dev]'
+	touch $(DEV_STAMP)
+
+setup: $(DEV_STAMP)
 
 # The browser tests drive Debian's chromium; install it when missing (needs root).
 CHROMIUM ?= /usr/bin/chromium
@@ -28,7 +32,7 @@ browser:
 # It checks and renders the example, runs the sync demo on a local warehouse, then serves
 # the Config API and web UI on a copy of the example (build/example/config.yaml).
 EXAMPLE_COPY := build/example/config.yaml
-run: setup
+run: $(RUN_STAMP)
 	$(BIN)/digsync validate --config examples/config.yaml
 	$(BIN)/digsync generate --config examples/config.yaml --project-dir build
 	$(BIN)/digsync lint --profile td build/semantic_layer_sync
