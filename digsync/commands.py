@@ -167,11 +167,10 @@ def _refuse_duplicate_projects(configs: list[Config]) -> None:
 
 
 def _schedule_only(config: Config, check: bool) -> FileAction:
-    from digsync.schedonly import rewrite_schedule
+    from digsync.schedonly import rewrite_schedule, source_path
     from digsync.writer import sync_files
 
-    assert config.source is not None
-    target = Path(config.path).parent / config.source
+    target = source_path(config)
     try:
         text = target.read_text(encoding="utf-8")
     except OSError as exc:

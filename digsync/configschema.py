@@ -298,7 +298,8 @@ SECTIONS: dict[str, Spec] = {
             "source": Spec(
                 "string",
                 "Schedule-only mode: path of a hand-written .dig, relative to config.yaml. "
-                "digsync then rewrites only its timezone and schedule.",
+                "digsync then rewrites only its timezone and schedule; plan and push send "
+                "that .dig's folder (dot files, config.yaml and workflows/ left out).",
             ),
         },
     ),

@@ -141,7 +141,14 @@ def render_dig(config: Config, config_label: str = "config.yaml") -> str:
 
 
 def render_project(config: Config, config_label: str = "config.yaml") -> Project:
-    """Every file of the workflow project, as bytes, keyed by project-relative path."""
+    """Every file of the workflow project, as bytes, keyed by project-relative path.
+
+    In schedule-only mode (workflow.source) the project is the hand-written workflow's
+    folder with its schedule rewritten: that is what plan and push must send."""
+    if config.source:
+        from digsync.schedonly import source_project
+
+        return Project(config.project, source_project(config))
     files = {
         f"{config.workflow_name}.dig": render_dig(config, config_label).encode("utf-8"),
         DELTA_REPORT: _package_file(DELTA_REPORT),

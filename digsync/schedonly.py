@@ -1,11 +1,13 @@
 """Schedule-only mode: rewrite just ``timezone`` and ``schedule:`` of a hand-written .dig.
 
 Every other byte, comments included, is kept. Positions come from the parsed node
-tree; the new values are serialised, never pasted.
+tree; the new values are serialised, never pasted. What plan and push send is that
+.dig's folder, as ``digdag push`` would archive it, with the rewritten .dig in it.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from digsync.config import Config
@@ -86,3 +88,51 @@ def _line_end(text: str, index: int) -> int:
     """Offset just past the newline that ends the line holding index."""
     nl = text.find("\n", index)
     return len(text) if nl == -1 else nl + 1
+
+
+# Beside config.yaml but never part of the workflow: the JSON Schema ``digsync init``
+# writes. The config file itself is left out too (its webhook URLs are secrets).
+_NOT_PROJECT_FILES = ("digsync.schema.json",)
+
+
+def source_path(config: Config) -> Path:
+    """The hand-written .dig that workflow.source names (relative to the config file)."""
+    assert config.source is not None
+    return Path(config.path).parent / config.source
+
+
+def source_project(config: Config) -> dict[str, bytes]:
+    """The project of schedule-only mode: every regular file in the folder of
+    workflow.source and below, as ``digdag push`` archives a project (names starting
+    with '.' are left out), with that .dig's timezone and schedule rewritten.
+
+    Also left out: the config file, its JSON Schema, and the local target's
+    ``workflows/`` folder (a push there would otherwise nest copies of itself)."""
+    source = source_path(config)
+    try:
+        text = source.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        why = getattr(exc, "strerror", None) or str(exc)
+        raise UsageError(f"{config.path}: workflow.source {config.source}: {why}") from None
+    root = source.resolve().parent
+    config_file = Path(config.path).resolve()
+    workflows = Path(str(config.target.get("workflows_dir") or "workflows"))
+    skipped_dirs = {
+        (Path.cwd() / workflows).resolve(),
+        (config_file.parent / workflows).resolve(),
+    }
+    files: dict[str, bytes] = {}
+    for path in sorted(root.rglob("*")):
+        rel = path.relative_to(root)
+        if any(part.startswith(".") for part in rel.parts):
+            continue
+        if path.is_symlink() or not path.is_file():
+            continue  # regular files only, as a project archive holds
+        resolved = path.resolve()
+        if resolved == config_file or (rel.parent == Path(".") and rel.name in _NOT_PROJECT_FILES):
+            continue
+        if any(d == resolved or d in resolved.parents for d in skipped_dirs):
+            continue
+        files[rel.as_posix()] = path.read_bytes()
+    files[source.name] = rewrite_schedule(text, str(source), config).encode("utf-8")
+    return dict(sorted(files.items()))

@@ -1,0 +1,124 @@
+"""Acceptance checks of the push contract (issue #3) found missing in review: each test
+drives the CLI against the fake Digdag server (or a fake tdx) as a user would."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from digsync.cli import main
+from tests.conftest import BASE
+from tests.fake_digdag import FakeDigdag, fake_digdag
+
+WEBHOOK = "https://hooks.slack.com/services/T1/B1/ACCEPTANCEHOOK"
+NOTIFY = f"""\
+notifications:
+  on_error:
+    enabled: true
+    channels: [{{type: slack, channel: "{WEBHOOK}"}}]
+"""
+WITH_WEBHOOK = BASE + NOTIFY
+PROJECT = "semantic_layer_sync"
+SECRET_KEY = "digsync.on_error.slack_0"
+
+
+@pytest.fixture
+def server() -> Iterator[FakeDigdag]:
+    with fake_digdag() as fake:
+        yield fake
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    for name in (
+        "DIGSYNC_TARGET",
+        "DIGSYNC_ENDPOINT",
+        "DIGSYNC_REGION",
+        "DIGSYNC_STATE_DIR",
+        "TD_API_KEY",
+        "DIGDAG_AUTHORIZATION",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("DIGSYNC_USER", "tester")
+    monkeypatch.setenv("DIGSYNC_RETRY_BASE", "0.01")
+    monkeypatch.setenv("DIGSYNC_RETRY_MAX_BACKOFF", "0.05")
+    monkeypatch.setenv("DIGSYNC_RETRY_TOTAL", "5")
+    monkeypatch.setenv("DIGSYNC_HTTP_TIMEOUT", "2")
+    (tmp_path / "config.yaml").write_text(WITH_WEBHOOK, encoding="utf-8")
+    return tmp_path
+
+
+def cli(capsys: pytest.CaptureFixture[str], server: FakeDigdag, *args: str) -> tuple[int, str, str]:
+    code = main([*args, "--target", "digdag", "--endpoint", server.url])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def project_puts(server: FakeDigdag) -> list[str]:
+    return [
+        r.query.get("revision", "")
+        for r in server.requests
+        if r.method == "PUT" and r.path == "/api/projects"
+    ]
+
+
+# --- schedule-only mode: push sends the hand-written workflow ----------------------------
+
+HAND_WRITTEN = """\
+# our own workflow
+timezone: Asia/Tokyo
+
+schedule:
+  daily>: 07:00:00
+
++load:
+  td>: queries/load.sql
+"""
+
+
+def test_schedule_only_push_sends_the_hand_written_workflow_with_the_new_schedule(
+    workdir: Path, server: FakeDigdag, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (workdir / "mine.dig").write_text(HAND_WRITTEN, encoding="utf-8")
+    (workdir / "queries").mkdir()
+    (workdir / "queries" / "load.sql").write_text("SELECT 1\n", encoding="utf-8")
+    (workdir / ".hidden").write_text("not part of the project\n", encoding="utf-8")
+    (workdir / "digsync.schema.json").write_text("{}\n", encoding="utf-8")
+    (workdir / "config.yaml").write_text(BASE + "  source: mine.dig\n" + NOTIFY, encoding="utf-8")
+
+    code, out, err = cli(capsys, server, "push")
+    assert code == 0, out + err
+    files = server.files(PROJECT)
+    # The config (it holds a webhook URL), dot files and the schema stay home.
+    assert sorted(files) == ["mine.dig", "queries/load.sql"]
+    assert files["mine.dig"].decode() == HAND_WRITTEN.replace("Asia/Tokyo", "UTC").replace(
+        "daily>: 07:00:00", 'daily>: "03:00:00"'
+    )
+    assert WEBHOOK.encode() not in b"".join(files.values())
+    (schedule,) = server.schedules(PROJECT)
+    assert schedule["workflow"]["name"] == "mine"
+    # The hand-written file on disk is left as it was: only generate rewrites it.
+    assert (workdir / "mine.dig").read_text(encoding="utf-8") == HAND_WRITTEN
+
+    code, out, _ = cli(capsys, server, "plan")
+    assert code == 0 and "up to date" in out
+
+
+def test_schedule_only_local_push_does_not_pack_its_own_output(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (workdir / "mine.dig").write_text(HAND_WRITTEN, encoding="utf-8")
+    (workdir / "queries").mkdir()
+    (workdir / "queries" / "load.sql").write_text("SELECT 1\n", encoding="utf-8")
+    (workdir / "config.yaml").write_text(BASE + "  source: mine.dig\n", encoding="utf-8")
+    assert main(["push"]) == 0
+    pushed = workdir / "workflows" / PROJECT
+    assert sorted(p.relative_to(pushed).as_posix() for p in pushed.rglob("*.*")) == [
+        "mine.dig",
+        "queries/load.sql",
+    ]
+    capsys.readouterr()
+    assert main(["plan"]) == 0, capsys.readouterr().out
