@@ -10,6 +10,8 @@ a save leaves a pending marker that any later successful push clears.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -21,7 +23,7 @@ from digsync.push import PushResult, scrub
 from digsync.remote import TargetChoice, TargetPool, push_one
 from digsync.server import configfile
 from digsync.server.audit import AuditLog, config_diff
-from digsync.server.masking import mask, secret_values, unmask
+from digsync.server.masking import credentials, mask, secret_values, unmask
 from digsync.server.roundtrip import Unrepresentable, same, to_yaml
 from digsync.targets import settings
 from digsync.yamlload import load
@@ -41,6 +43,13 @@ class ConfigMissing(UsageError):
 
 class RollbackRefused(DigsyncError):
     """Nothing to roll back to, or no such revision."""
+
+
+class TargetFailed(DigsyncError):
+    """The target could not be read or written; the message has every secret masked."""
+
+
+_OWN_ERRORS = (ConfigError, StaleETag, ConfigMissing, RollbackRefused, TargetFailed)
 
 
 class SaveOutcome(NamedTuple):
@@ -149,9 +158,12 @@ class ConfigService:
         """What saving the candidate would render and change; writes nothing."""
         from digsync.server.preview import preview
 
-        config = self.check(candidate(body), self._stored())
-        target, _ = self.pool.get(config)
-        return {**preview(config, target), "warnings": [problem_json(w) for w in config.warnings]}
+        data, stored = candidate(body), self._stored()
+        config = self.check(data, stored)
+        with self._masked_failures(data, stored):
+            target, _ = self.pool.get(config)
+            document = preview(config, target)
+        return {**document, "warnings": [problem_json(w) for w in config.warnings]}
 
     def _stored(self) -> Any:
         text = configfile.read(self.path).text
@@ -179,7 +191,7 @@ class ConfigService:
             new = text.encode("utf-8")
             if new != snap.data:
                 configfile.save(self.path, new)
-            secrets = secret_values(stored) | secret_values(data)
+            secrets = self.hidden(stored, data)
             result = self._push(config, secrets, author)
             self._record("save", author, config, stored, data, secrets, result)
         return _outcome(configfile.etag_of(new), result, config.warnings)
@@ -200,12 +212,12 @@ class ConfigService:
                         "who": author,
                         "config": self._audit_key,
                         "result": "invalid",
-                        "message": scrub(problems, secret_values(current)),
+                        "message": scrub(problems, self.hidden(current)),
                     }
                 )
                 raise
             before = self._last_pushed(config)
-            secrets = secret_values(current) | secret_values(before)
+            secrets = self.hidden(current, before)
             result = self._push(config, secrets, author)
             self._record(action, author, config, before, current, secrets, result)
         return _outcome(snap.etag, result, config.warnings)
@@ -260,7 +272,9 @@ class ConfigService:
         from digsync.status import pending_line, status
 
         config = self._config()
-        target, ledger = self.pool.get(config)
+        hidden = self.hidden(self._stored())
+        with self._masked_failures():
+            target, ledger = self.pool.get(config)
         marker = pending.read(self.state / config.project)
         try:
             report = status(config, target, ledger)  # its drift names a pending push
@@ -269,6 +283,7 @@ class ConfigService:
             drift, revision = [f"cannot read the target's state: {exc}"], None
             if marker is not None:
                 drift.insert(0, pending_line(marker))
+        drift = [scrub(line, hidden) for line in drift]
         return {
             "project": config.project,
             "in_sync": not drift,
@@ -283,9 +298,11 @@ class ConfigService:
         from digsync.status import history
 
         config = self._config()
-        target, ledger = self.pool.get(config)
         keys = ("revision", "created_at", "who", "action", "config_hash", "result", "current")
-        revisions = [{k: row.get(k) for k in keys} for row in history(config, target, ledger)]
+        with self._masked_failures():
+            target, ledger = self.pool.get(config)
+            rows = history(config, target, ledger)
+        revisions = [{k: row.get(k) for k in keys} for row in rows]
         fields = ("time", "who", "action", "diff", "result", "revision", "message")
         audit = [
             {k: entry.get(k) for k in fields}
@@ -297,7 +314,7 @@ class ConfigService:
         """Re-push an earlier revision as a new one (config.yaml is left alone)."""
         from digsync.rollback import rollback
 
-        with configfile.locked(self.path):
+        with configfile.locked(self.path), self._masked_failures():
             config = self._config()
             target, ledger = self.pool.get(config)
             try:
@@ -318,6 +335,28 @@ class ConfigService:
                 }
             )
         return {"success": True, **result._asdict()}
+
+    # --- secrets ----------------------------------------------------------------------
+
+    def hidden(self, *data: Any) -> set[str]:
+        """What no answer, log or file may show: the webhook URLs of the configs given
+        (config.yaml's own when none is) and the credentials this process holds."""
+        found = credentials()
+        for item in data or (self._stored(),):
+            found |= secret_values(item)
+        return found
+
+    @contextmanager
+    def _masked_failures(self, *data: Any) -> Iterator[None]:
+        """A target failure leaves as TargetFailed with every secret masked: a server
+        message may echo a webhook URL or a key."""
+        try:
+            yield
+        except _OWN_ERRORS:
+            raise
+        except DigsyncError as exc:
+            hidden = self.hidden(self._stored(), *data)
+            raise TargetFailed(scrub(str(exc), hidden)) from None
 
     def _config(self) -> Config:
         if not self.path.exists():

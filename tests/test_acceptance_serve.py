@@ -1,0 +1,58 @@
+"""Acceptance checks of ``digsync serve`` (issue #4) found by an independent review.
+
+Each test is a case the issue text or HTTP itself implies and that the other server tests
+did not pin down.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.fake_digdag import fake_digdag
+from tests.server_fixtures import API, PROJECT, WEBHOOK, live_server, prepare_workdir
+
+TD_KEY = "1/td-api-key-echoed-by-a-broken-server"
+
+
+@pytest.fixture
+def config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    return prepare_workdir(tmp_path, monkeypatch)
+
+
+def test_a_target_that_echoes_secrets_leaks_none_through_any_endpoint(
+    config: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """status, history, preview and rollback relay the target's message: masked too."""
+    monkeypatch.setenv("TD_API_KEY", TD_KEY)
+    monkeypatch.setenv("DIGSYNC_RETRY_TOTAL", "0.2")
+    with (
+        fake_digdag(auth=f"TD1 {TD_KEY}") as td,
+        live_server(config, target="td", endpoint=td.url) as url,
+        httpx.Client(base_url=url, timeout=30) as http,
+    ):
+        data = http.get(f"{API}/config").json()
+        assert http.post(f"{API}/config", json=data).status_code == 200
+        assert td.secrets(PROJECT)  # the webhook URL went to the server as a secret
+        echo = f"cannot read: webhook {WEBHOOK} key {TD_KEY}"
+        td.fail(None, "/api/projects", status=500, times=None, message=echo)
+        data["sync"]["sync_mode"] = "full"
+        answers = {
+            "status": http.get(f"{API}/status"),
+            "history": http.get(f"{API}/history"),
+            "preview": http.post(f"{API}/preview", json=data),
+            "rollback": http.post(f"{API}/rollback", json={}),
+            "save": http.post(f"{API}/config", json=data),
+        }
+    assert {k: r.status_code for k, r in answers.items()} == {
+        "status": 200,
+        "history": 502,
+        "preview": 502,
+        "rollback": 500,
+        "save": 500,
+    }
+    for name, answer in answers.items():
+        assert "cannot read: webhook ******** key ********" in answer.text, name
+        assert WEBHOOK not in answer.text and TD_KEY not in answer.text, name
