@@ -56,3 +56,36 @@ def test_a_target_that_echoes_secrets_leaks_none_through_any_endpoint(
     for name, answer in answers.items():
         assert "cannot read: webhook ******** key ********" in answer.text, name
         assert WEBHOOK not in answer.text and TD_KEY not in answer.text, name
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("DELETE", f"{API}/config", {"GET", "HEAD", "POST"}),
+        ("PUT", f"{API}/config", {"GET", "HEAD", "POST"}),
+        ("GET", f"{API}/rollback", {"POST"}),
+        ("POST", "/healthz", {"GET", "HEAD"}),
+        ("POST", "/static/app.js", {"GET", "HEAD"}),
+    ],
+)
+def test_405_allow_names_every_method_of_the_resource(
+    config: Path, method: str, path: str, allowed: set[str]
+) -> None:
+    """RFC 9110: Allow lists the methods the resource supports, not those of one route."""
+    with live_server(config) as url, httpx.Client(base_url=url) as http:
+        answer = http.request(method, path, headers={"content-type": "application/json"})
+    assert answer.status_code == 405
+    assert answer.json()["code"] == "method_not_allowed"
+    assert {m.strip() for m in answer.headers["allow"].split(",")} == allowed
+
+
+@pytest.mark.parametrize("path", ["/healthz", f"{API}/config", "/", "/static/app.js"])
+def test_head_answers_as_get_without_a_body(config: Path, path: str) -> None:
+    """Monitors and ``curl -I`` use HEAD; a GET resource answers it (RFC 9110 9.3.2)."""
+    with live_server(config) as url, httpx.Client(base_url=url) as http:
+        got = http.get(path)
+        head = http.head(path)
+    assert got.status_code == head.status_code == 200
+    assert head.content == b""
+    for name in ("content-type", "content-length", "etag", "x-content-type-options"):
+        assert head.headers.get(name) == got.headers.get(name), name

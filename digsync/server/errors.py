@@ -15,6 +15,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
+from starlette.staticfiles import StaticFiles
 
 from digsync.errors import Problem
 from digsync.server.service import problem_json
@@ -105,7 +107,28 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
         message = f"method {request.method} is not allowed on {request.url.path}"
     else:
         message = str(exc.detail)
-    return error_response(ApiError(exc.status_code, code, message, headers=dict(exc.headers or {})))
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers = {k: v for k, v in headers.items() if k.lower() != "allow"}
+        headers["Allow"] = allowed_methods(request)
+    return error_response(ApiError(exc.status_code, code, message, headers=headers))
+
+
+def allowed_methods(request: Request) -> str:
+    """Every method some route serves at this path (Starlette names only the first
+    route's); HEAD wherever GET is, as the security middleware answers it."""
+    # a fresh scope: a Mount on the way here has already moved root_path in request.scope
+    probe = {"type": "http", "method": request.method, "path": request.url.path, "root_path": ""}
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        if route.matches(probe)[0] == Match.NONE:
+            continue
+        if isinstance(getattr(route, "app", None), StaticFiles):
+            methods |= {"GET", "HEAD"}
+        methods |= set(getattr(route, "methods", None) or ())
+    if "GET" in methods:
+        methods.add("HEAD")
+    return ", ".join(sorted(methods))
 
 
 async def _unhandled(request: Request, exc: Exception) -> JSONResponse:

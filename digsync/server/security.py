@@ -37,8 +37,13 @@ class Guard:
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)
+        head = scope["method"] == "HEAD"
+        if head:  # HEAD is GET without the body (RFC 9110), as Starlette's own routes do
+            scope = {**scope, "method": "GET"}
 
         async def send_secured(message: Message) -> None:
+            if head and message["type"] == "http.response.body":
+                message = {**message, "body": b""}
             if message["type"] == "http.response.start":
                 raw = list(message.get("headers", []))
                 present = {k.lower() for k, _ in raw}
