@@ -89,3 +89,29 @@ def test_head_answers_as_get_without_a_body(config: Path, path: str) -> None:
     assert head.content == b""
     for name in ("content-type", "content-length", "etag", "x-content-type-options"):
         assert head.headers.get(name) == got.headers.get(name), name
+
+
+def test_a_failed_rollback_is_in_the_audit_log(
+    config: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The audit log records every change and its push result: a rollback whose push
+    failed too, with who asked for it and the target's (masked) message."""
+    monkeypatch.setenv("DIGSYNC_RETRY_TOTAL", "0.2")
+    with (
+        fake_digdag() as digdag,
+        live_server(config, target="digdag", endpoint=digdag.url, token="alice:t1") as url,
+        httpx.Client(base_url=url, headers={"Authorization": "Bearer t1"}, timeout=30) as http,
+    ):
+        data = http.get(f"{API}/config").json()
+        assert http.post(f"{API}/config", json=data).status_code == 200
+        data["sync"]["sync_mode"] = "full"
+        assert http.post(f"{API}/config", json=data).status_code == 200
+        digdag.fail("PUT", "/api/projects", status=500, times=None, message=f"no: {WEBHOOK}")
+        failed = http.post(f"{API}/rollback", json={})
+        audit = http.get(f"{API}/history").json()["audit"]
+    assert failed.status_code == 500
+    assert failed.json()["code"] == "rollback_failed"
+    newest = audit[0]
+    assert (newest["action"], newest["who"], newest["result"]) == ("rollback", "alice", "failed")
+    assert newest["message"] == failed.json()["details"]
+    assert "no: ********" in newest["message"] and WEBHOOK not in newest["message"]

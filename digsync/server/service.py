@@ -317,17 +317,24 @@ class ConfigService:
         with configfile.locked(self.path), self._masked_failures():
             config = self._config()
             target, ledger = self.pool.get(config)
+            entry = {
+                "action": "rollback",
+                "who": author,
+                "config": self._audit_key,
+                "project": config.project,
+                "diff": "",
+            }
             try:
                 result = rollback(config, target, ledger, revision)
             except UsageError as exc:
                 raise RollbackRefused(str(exc)) from None
+            except DigsyncError as exc:  # the push failed: a change attempted is recorded
+                message = scrub(str(exc), self.hidden())
+                self.audit.append({**entry, "result": "failed", "message": message})
+                raise TargetFailed(message) from None
             self.audit.append(
                 {
-                    "action": "rollback",
-                    "who": author,
-                    "config": self._audit_key,
-                    "project": config.project,
-                    "diff": "",
+                    **entry,
                     "result": "pushed",
                     "revision": result.new_revision,
                     "message": f"rolled back to {result.to_revision} "
