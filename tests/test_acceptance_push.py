@@ -3,6 +3,8 @@ drives the CLI against the fake Digdag server (or a fake tdx) as a user would.""
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,6 +13,7 @@ import pytest
 from digsync.cli import main
 from tests.conftest import BASE
 from tests.fake_digdag import FakeDigdag, fake_digdag
+from tests.test_targets import fake_tdx
 
 WEBHOOK = "https://hooks.slack.com/services/T1/B1/ACCEPTANCEHOOK"
 NOTIFY = f"""\
@@ -122,3 +125,41 @@ def test_schedule_only_local_push_does_not_pack_its_own_output(
     ]
     capsys.readouterr()
     assert main(["plan"]) == 0, capsys.readouterr().out
+
+
+# --- tdx: every push after the first --------------------------------------------------
+
+
+def test_tdx_target_plans_and_pushes_again_after_the_first_push(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bin_dir = workdir / "bin"
+    bin_dir.mkdir()
+    fake_tdx(bin_dir)
+    log = workdir / "tdx.log"
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("TDX_LOG", str(log))
+    (workdir / "config.yaml").write_text(BASE, encoding="utf-8")
+
+    def push() -> dict[str, str]:
+        assert main(["push", "--target", "tdx", "--json"]) == 0
+        (result,) = json.loads(capsys.readouterr().out)["results"]
+        return dict(result)
+
+    first = push()
+    assert first["status"] == "pushed"
+    log.unlink()
+    assert push()["status"] == "unchanged"
+    assert not log.exists()  # tdx was not run for content it already pushed
+
+    (workdir / "config.yaml").write_text(BASE.replace("03:00:00", "04:00:00"), encoding="utf-8")
+    assert main(["plan", "--target", "tdx"]) == 1
+    out = capsys.readouterr().out
+    assert "changed  semantic_layer_sync.dig" in out
+    assert "every day at 03:00 (UTC) -> every day at 04:00 (UTC)" in out
+    second = push()
+    assert second["status"] == "pushed" and second["revision"] != first["revision"]
+    assert log.read_text().splitlines()[0] == "wf push"
+
+    assert main(["rollback", "--target", "tdx"]) == 0
+    assert f"rolled back to {first['revision']}" in capsys.readouterr().out

@@ -7,13 +7,11 @@ plan, status, history and rollback work the same without an account.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from pathlib import Path
 from typing import Any
 
-from digsync.history import now_utc
-from digsync.project import pack, unpack
 from digsync.targets import RemoteProject, RevisionExists
+from digsync.targets.store import RevisionStore
 from digsync.writer import atomic_write
 
 
@@ -26,21 +24,14 @@ class LocalTarget:
         self.state = state
         self.location = str(workflows_dir)
 
-    def _store(self, project: str) -> Path:
-        return self.state / project / "local-revisions"
-
-    def _log(self, project: str) -> list[dict[str, Any]]:
-        try:
-            text = (self._store(project) / "revisions.jsonl").read_text(encoding="utf-8")
-        except FileNotFoundError:
-            return []
-        return [json.loads(line) for line in text.splitlines() if line.strip()]
+    def _store(self, project: str) -> RevisionStore:
+        return RevisionStore(self.state / project / "local-revisions")
 
     def current(self, project: str) -> RemoteProject | None:
-        log = self._log(project)
-        if not log and not (self.root / project).is_dir():
+        latest = self._store(project).latest()
+        if latest is None and not (self.root / project).is_dir():
             return None
-        return RemoteProject(project, project, log[-1]["revision"] if log else "")
+        return RemoteProject(project, project, latest or "")
 
     def files(self, remote: RemoteProject, revision: str | None = None) -> dict[str, bytes]:
         if revision is None or revision == remote.revision:
@@ -50,27 +41,27 @@ class LocalTarget:
                 for p in sorted(folder.rglob("*"))
                 if p.is_file() and not p.name.startswith(".")
             }
-        return unpack((self._store(remote.name) / f"{revision}.tar.gz").read_bytes())
+        files = self._store(remote.name).files(revision)
+        if files is None:
+            raise FileNotFoundError(f"revision {revision} of local project {remote.name}")
+        return files
 
     def revisions(self, remote: RemoteProject) -> list[dict[str, Any]]:
-        return list(reversed(self._log(remote.name)))
+        return list(reversed(self._store(remote.name).log()))
 
     def push(
         self, project: str, revision: str, files: dict[str, bytes], schedule_from: str | None
     ) -> RemoteProject:
         store = self._store(project)
-        if any(r["revision"] == revision for r in self._log(project)):
+        if store.has(revision):
             raise RevisionExists(f"revision {revision} already exists in local project {project}")
-        atomic_write(store / f"{revision}.tar.gz", pack(files))
         folder = self.root / project
         old = self.files(RemoteProject(project, project, "")) if folder.is_dir() else {}
         for rel, data in files.items():
             atomic_write(folder / rel, data)
         for rel in set(old) - set(files):
             (folder / rel).unlink(missing_ok=True)
-        store.mkdir(parents=True, exist_ok=True)
-        with open(store / "revisions.jsonl", "a", encoding="utf-8") as handle:
-            handle.write(json.dumps({"revision": revision, "createdAt": now_utc()}) + "\n")
+        store.add(revision, files)
         return RemoteProject(project, project, revision)
 
     def set_secrets(self, remote: RemoteProject, secrets: dict[str, str]) -> None:

@@ -1,7 +1,8 @@
 """The tdx target: `tdx wf push` run in the rendered project folder.
 
-tdx keeps no state digsync can read back, so the local ledger stands in for the
-server's current revision.
+tdx keeps no state digsync can read back, so what was pushed through it is kept in
+the state folder (``<project>/tdx-revisions/``) and stands in for the server's
+revisions: plan diffs against it, and rollback re-pushes one of them.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 
 from digsync.errors import DigsyncError, UsageError
 from digsync.targets import RemoteProject
+from digsync.targets.store import RevisionStore
 from digsync.writer import atomic_write
 
 INSTALL_HINT = "install it with: npm install -g @treasuredata/tdx, then run: tdx auth setup"
@@ -39,19 +41,30 @@ class TdxTarget:
             )
         self.state = state
 
+    def _store(self, project: str) -> RevisionStore:
+        return RevisionStore(self.state / project / "tdx-revisions")
+
     def current(self, project: str) -> RemoteProject | None:
+        latest = self._store(project).latest()
+        if latest is not None:
+            return RemoteProject(project, project, latest)
         from digsync.history import Ledger
 
-        last = Ledger(self.state, project).last_success()
+        last = Ledger(self.state, project).last_success()  # pushed before archives were kept
         if last is None:
             return None
         return RemoteProject(project, project, str(last.get("revision", "")))
 
     def files(self, remote: RemoteProject, revision: str | None = None) -> dict[str, bytes]:
-        raise UsageError("the tdx target cannot download revisions; use --target td")
+        """What was pushed through tdx from here; nothing known means push everything."""
+        wanted = revision or remote.revision
+        files = self._store(remote.name).files(wanted)
+        if files is None and revision not in (None, remote.revision):
+            raise UsageError(f"revision {wanted} was not pushed through tdx from here")
+        return files or {}
 
     def revisions(self, remote: RemoteProject) -> list[dict[str, Any]]:
-        return []
+        return list(reversed(self._store(remote.name).log()))
 
     def push(
         self, project: str, revision: str, files: dict[str, bytes], schedule_from: str | None
@@ -74,6 +87,7 @@ class TdxTarget:
             raise TdxError(
                 f"push failed: tdx wf push exited {done.returncode} in {project}: {tail}"
             )
+        self._store(project).add(revision, files)
         return RemoteProject(project, project, revision)
 
     def set_secrets(self, remote: RemoteProject, secrets: dict[str, str]) -> None:
