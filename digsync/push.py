@@ -146,16 +146,11 @@ def push_plan(
 
     ``author`` names who the ledger records (the API's token name); default: who()."""
     config = plan.config
-    if not plan.changed:
-        return PushResult(
-            plan.project,
-            "unchanged",
-            plan.remote.revision if plan.remote else None,
-            "the server already runs this content; nothing pushed",
-        )
     base = _ledger_base(config, plan, target)
     if author is not None:
         base["who"] = author
+    if not plan.changed:
+        return _unchanged(plan, target, ledger, base)
     try:
         pushed, warnings = push_files(
             target,
@@ -186,6 +181,40 @@ def push_plan(
         f"pushed revision {pushed.revision}",
         tuple(warnings),
     )
+
+
+def missing_secrets(target: Target, remote: RemoteProject, secrets: dict[str, str]) -> list[str]:
+    """Keys the config needs that the server's project lacks (none if it cannot tell)."""
+    if not secrets:
+        return []
+    present = target.secret_keys(remote)
+    return [] if present is None else sorted(set(secrets) - set(present))
+
+
+def _unchanged(plan: Plan, target: Target, ledger: Ledger, base: dict[str, Any]) -> PushResult:
+    """The server runs this content. Only project secrets it lacks are set (say the
+    first push of a new project landed but setting its secrets failed); the server is
+    asked only when no push of this config has succeeded from here (that set them)."""
+    assert plan.remote is not None
+    message = "the server already runs this content; nothing pushed"
+    secrets = plan.config.secrets()
+    last = ledger.last_success()
+    done = last is not None and last.get("config_hash") == plan.config.content_hash
+    missing = [] if done else missing_secrets(target, plan.remote, secrets)
+    if missing:
+        record = {**base, "action": "secrets", "revision": plan.remote.revision}
+        try:
+            target.set_secrets(plan.remote, {key: secrets[key] for key in missing})
+        except DigsyncError as exc:
+            message = scrub(str(exc), secrets.values())
+            ledger.append({**record, "result": "failed", "message": message})
+            raise
+        ledger.append({**record, "result": "unchanged", "secrets_set": missing})
+        message = (
+            "the server already runs this content; set the project secret(s) it lacked: "
+            + ", ".join(missing)
+        )
+    return PushResult(plan.project, "unchanged", plan.remote.revision, message)
 
 
 def scrub(text: str, secrets: Iterable[str]) -> str:

@@ -8,7 +8,7 @@ from digsync import pending
 from digsync.config import Config
 from digsync.history import Ledger
 from digsync.project import content_hash
-from digsync.push import verify_schedules
+from digsync.push import missing_secrets, verify_schedules
 from digsync.render import render_project
 from digsync.targets import Target
 
@@ -75,6 +75,12 @@ def status(config: Config, target: Target, ledger: Ledger) -> Status:
         drift.append("the server's files differ from the last push (edited on the server)")
     if server_files is not None:
         drift.extend(verify_schedules(target, remote, server_files))
+    missing = missing_secrets(target, remote, config.secrets())
+    if missing:
+        drift.append(
+            f"project secret(s) {', '.join(missing)} not set on the server (the "
+            "notifications that use them would fail); run digsync push to set them"
+        )
     return Status(config.project, config.content_hash, last, remote.revision, drift, marker)
 
 

@@ -163,3 +163,53 @@ def test_tdx_target_plans_and_pushes_again_after_the_first_push(
 
     assert main(["rollback", "--target", "tdx"]) == 0
     assert f"rolled back to {first['revision']}" in capsys.readouterr().out
+
+
+# --- project secrets the server lacks ------------------------------------------------------
+
+
+def test_secrets_of_a_new_project_are_set_by_the_next_push_when_setting_them_failed(
+    workdir: Path, server: FakeDigdag, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server.fail("PUT", "/api/projects/1/secrets/", status=400, message="secret store is down")
+    code, out, _ = cli(capsys, server, "push")
+    assert code == 1 and "set secret digsync.on_error.slack_0 failed: 400 from PUT" in out
+    assert server.revisions(PROJECT) and server.secrets(PROJECT) == {}  # the PUT had landed
+
+    code, out, _ = cli(capsys, server, "status")
+    assert code == 1
+    assert (
+        f"project secret(s) {SECRET_KEY} not set on the server (the notifications that use "
+        "them would fail); run digsync push to set them"
+    ) in out
+
+    server.clear_requests()
+    code, out, err = cli(capsys, server, "push", "--json")
+    assert code == 0, out + err
+    (result,) = json.loads(out)["results"]
+    assert result["status"] == "unchanged"
+    assert result["message"] == (
+        "the server already runs this content; set the project secret(s) it lacked: " + SECRET_KEY
+    )
+    assert project_puts(server) == []  # the workflow itself was not pushed again
+    assert server.secrets(PROJECT) == {SECRET_KEY: WEBHOOK}
+    assert WEBHOOK not in out + err
+
+    code, out, _ = cli(capsys, server, "status")
+    assert code == 0, out
+
+
+def test_an_unchanged_push_asks_for_secret_keys_only_without_a_push_from_here(
+    workdir: Path, server: FakeDigdag, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli(capsys, server, "push")[0] == 0
+    server.clear_requests()
+    code, out, _ = cli(capsys, server, "push")
+    assert code == 0 and "nothing pushed" in out
+    assert [r.path for r in server.requests] == ["/api/projects"]  # this push set them
+
+    (workdir / ".digsync" / PROJECT / "ledger.jsonl").unlink()  # say, pushed from CI
+    server.clear_requests()
+    code, out, _ = cli(capsys, server, "push")
+    assert code == 0 and "nothing pushed" in out
+    assert [r.path for r in server.requests] == ["/api/projects", "/api/projects/1/secrets"]

@@ -67,6 +67,9 @@ class LocalTarget:
     def set_secrets(self, remote: RemoteProject, secrets: dict[str, str]) -> None:
         """Secrets have nowhere safe to go locally; they are never written to disk."""
 
+    def secret_keys(self, remote: RemoteProject) -> list[str] | None:
+        return None
+
     def schedules(self, remote: RemoteProject) -> list[dict[str, Any]]:
         from digsync.preview import server_style_schedules
 

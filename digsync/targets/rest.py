@@ -47,6 +47,9 @@ class RestTarget:
         for key in sorted(secrets):
             self.client.put_secret(remote.id, key, secrets[key])
 
+    def secret_keys(self, remote: RemoteProject) -> list[str] | None:
+        return self.client.secret_keys(remote.id)
+
     def schedules(self, remote: RemoteProject) -> list[dict[str, Any]]:
         return self.client.schedules(remote.id)
 

@@ -93,6 +93,9 @@ class TdxTarget:
     def set_secrets(self, remote: RemoteProject, secrets: dict[str, str]) -> None:
         """tdx sets secrets interactively; the push summary lists the keys to set."""
 
+    def secret_keys(self, remote: RemoteProject) -> list[str] | None:
+        return None
+
     def schedules(self, remote: RemoteProject) -> list[dict[str, Any]]:
         return []
 
