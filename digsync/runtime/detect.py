@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import datetime
 
 from .autogen import generate
 from .model import (
@@ -28,6 +28,7 @@ from .model import (
     SCHEMA_CHANGES,
     TYPE_CHANGED,
     UNCHANGED,
+    UTC,
     CatalogColumn,
     Change,
     Counts,

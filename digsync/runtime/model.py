@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import timezone
+
+UTC = timezone.utc  # noqa: UP017 - datetime.UTC is Python 3.11+; the tasks run on 3.9 too
 
 Key = tuple[str, str, str]
 """(database, table, column): the identity of one column in the semantic store."""
@@ -64,7 +67,7 @@ def show(text: str) -> str:
     )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class CatalogColumn:
     """One column as a source catalog lists it; ``type`` is lower-cased, never empty."""
 
@@ -78,7 +81,7 @@ class CatalogColumn:
         return (self.database, self.table, self.column)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class MetaRow:
     """One row of the field-metadata table: what the semantic layer knows about a column."""
 
@@ -111,7 +114,7 @@ class MetaRow:
         return (self.written_at, self.row_id)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class LogEntry:
     """One row of the sync log: a finished session and its counts."""
 
@@ -133,7 +136,7 @@ class LogEntry:
     status: str = "success"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class StoreRef:
     """Where the semantic layer lives: a database and its two tables (validated names)."""
 
@@ -142,7 +145,7 @@ class StoreRef:
     sync_log: str
 
 
-@dataclass(slots=True)
+@dataclass
 class Snapshot:
     """The semantic store as read: the newest version of each row, older versions' ids."""
 
@@ -166,7 +169,7 @@ class Snapshot:
         return snap
 
 
-@dataclass(slots=True)
+@dataclass
 class StoreState:
     """What a backend read from the semantic store before planning."""
 
@@ -177,7 +180,7 @@ class StoreState:
     tables_present: frozenset[str]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Change:
     """One schema change; ``earlier_attempt``: written by an earlier try of this session."""
 
@@ -190,7 +193,7 @@ class Change:
     earlier_attempt: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Counts:
     """What the tasks store for later ones (``detect_changes``, ``sync_metadata``)."""
 
@@ -226,7 +229,7 @@ class Counts:
         }
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Scanned:
     databases: int = 0
     tables: int = 0

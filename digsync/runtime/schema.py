@@ -97,8 +97,8 @@ def row_from_values(values: Sequence[object]) -> MetaRow:
     if len(values) != len(FIELD_COLUMNS):
         raise StoreError(f"field_metadata row has {len(values)} values, not {len(FIELD_COLUMNS)}")
     if None in values:
-        for col, value in zip(FIELD_COLUMNS, values, strict=True):
-            if col.required and value is None:
+        for index, col in enumerate(FIELD_COLUMNS):  # not zip(strict=): Python 3.9 too
+            if col.required and values[index] is None:
                 raise StoreError(f"a field_metadata row has no {col.name}: {_brief(values)}")
     v = values  # in FIELD_COLUMNS order
     return MetaRow(
@@ -128,7 +128,9 @@ def log_to_values(entry: LogEntry) -> tuple[Value, ...]:
 
 
 def log_from_values(values: Sequence[object]) -> LogEntry:
-    v = dict(zip(LOG_NAMES, values, strict=True))
+    if len(values) != len(LOG_NAMES):
+        raise StoreError(f"sync_log row has {len(values)} values, not {len(LOG_NAMES)}")
+    v = {name: values[index] for index, name in enumerate(LOG_NAMES)}
     return LogEntry(
         session_id=_text(v["session_id"]),
         run_id=_text(v["run_id"]),

@@ -169,7 +169,7 @@ def _session_id(value: object) -> str:
     """Digdag's session id (a number); the CLI may pass its own; else a fresh one."""
     if value is None or value == "":
         return "manual-" + new_run_id()
-    if isinstance(value, bool) or not isinstance(value, int | str):
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
         raise SettingsError("session_id must be a number or a string")
     text = str(value)
     if not _SESSION_ID.fullmatch(text):

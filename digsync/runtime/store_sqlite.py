@@ -261,4 +261,4 @@ def session_report(backend: LocalBackend, store: StoreRef, session_id: str) -> l
     with backend._store(backend.database_path(store.database), "reading the delta") as conn:
         cursor = conn.execute(sql, (session_id,))
         names = [d[0] for d in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor]
+        return [{name: row[i] for i, name in enumerate(names)} for row in cursor]

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Protocol
 
 from .detect import Plan, compute_plan, iso
 from .model import (
+    UTC,
     CatalogColumn,
     LogEntry,
     MetaRow,
