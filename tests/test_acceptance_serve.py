@@ -115,3 +115,25 @@ def test_a_failed_rollback_is_in_the_audit_log(
     assert (newest["action"], newest["who"], newest["result"]) == ("rollback", "alice", "failed")
     assert newest["message"] == failed.json()["details"]
     assert "no: ********" in newest["message"] and WEBHOOK not in newest["message"]
+
+
+def test_status_names_the_pending_push_when_the_target_is_not_set_up(
+    config: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A target that cannot be used (the td target without TD_API_KEY) is a drift line in
+    status, as an unreachable one is, so the pending push the failed save left shows."""
+    monkeypatch.delenv("TD_API_KEY", raising=False)
+    with live_server(config, target="td") as url, httpx.Client(base_url=url) as http:
+        data = http.get(f"{API}/config").json()
+        data["sync"]["sync_mode"] = "full"
+        saved = http.post(f"{API}/config", json=data)
+        status = http.get(f"{API}/status")
+    assert saved.status_code == 500
+    assert saved.json()["pending"] is True
+    assert status.status_code == 200
+    body = status.json()
+    assert (body["target"], body["in_sync"], body["server_revision"]) == ("td", False, None)
+    assert body["pending"]["attempts"] == 1
+    needs_key = "the td target needs TD_API_KEY in the environment (or use --target local)"
+    assert body["drift"][0].startswith("a push is pending since ")
+    assert body["drift"][1:] == [f"cannot read the target's state: {needs_key}"]

@@ -10,6 +10,7 @@ a save leaves a pending marker that any later successful push clears.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -273,13 +274,15 @@ class ConfigService:
 
         config = self._config()
         hidden = self.hidden(self._stored())
-        with self._masked_failures():
-            target, ledger = self.pool.get(config)
         marker = pending.read(self.state / config.project)
+        kind = self._target_kind(config)
         try:
+            target, ledger = self.pool.get(config)
+            kind = target.kind
             report = status(config, target, ledger)  # its drift names a pending push
             drift, revision = list(report.drift), report.server_revision
-        except DigsyncError as exc:  # the target is down: say so, and keep the pending push
+        except DigsyncError as exc:
+            # down, or not set up (no TD_API_KEY): say so, and keep the pending push
             drift, revision = [f"cannot read the target's state: {exc}"], None
             if marker is not None:
                 drift.insert(0, pending_line(marker))
@@ -290,8 +293,19 @@ class ConfigService:
             "server_revision": revision,
             "drift": drift,
             "pending": marker,
-            "target": target.kind,
+            "target": kind,
         }
+
+    def _target_kind(self, config: Config) -> str:
+        """The target's kind as flag, environment and config.yaml choose it."""
+        try:
+            resolved = settings(
+                self.choice.target, self.choice.endpoint, config.target, self.path.parent
+            )
+        except UsageError:  # e.g. the digdag target without an endpoint: still that kind
+            chosen = self.choice.target or os.environ.get("DIGSYNC_TARGET")
+            return str(chosen or config.target.get("type") or "local")
+        return resolved.kind
 
     def history(self) -> dict[str, Any]:
         """The audit log (newest first) and the revisions beside the push ledger."""
