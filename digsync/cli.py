@@ -293,22 +293,26 @@ def cmd_generate(args: argparse.Namespace) -> int:
         check=args.check,
     )
     if args.json:
-        print(json.dumps(result.to_json(), indent=2))
-    else:
-        for warning in result.warnings:
-            print(warning, file=sys.stderr)
-        from digsync.term import diff_lines, use_color
+        doc = result.to_json()
+        if args.push:  # one JSON document: the files, then the push results
+            results = _push_results(args, _configs(args), 4, None, None, args.project)
+            doc["results"] = [r._asdict() for r in results]
+        print(json.dumps(doc, indent=2))
+        return 1 if args.push and any(r.status == "failed" for r in results) else 0
+    for warning in result.warnings:
+        print(warning, file=sys.stderr)
+    from digsync.term import diff_lines, use_color
 
-        color = use_color(sys.stdout)
-        for action in result.actions:
-            print(f"{action.action:>9}  {action.path}")
-            if action.diff:
-                sys.stdout.write(diff_lines(action.diff, color))
+    color = use_color(sys.stdout)
+    for action in result.actions:
+        print(f"{action.action:>9}  {action.path}")
+        if action.diff:
+            sys.stdout.write(diff_lines(action.diff, color))
     if args.check and result.changed:
         print("generated files are out of date: run digsync generate", file=sys.stderr)
         return 1
     if args.push:
-        return _push(args, _configs(args), jobs=4, expect=None, schedule_from=None)
+        return _push(args, _configs(args), 4, None, None, args.project)
     return 0
 
 
@@ -332,21 +336,39 @@ def cmd_plan(args: argparse.Namespace) -> int:
     return 1 if any(p.changed for p in plans) else 0
 
 
+def _push_results(
+    args: argparse.Namespace,
+    paths: list[str],
+    jobs: int,
+    expect: str | None,
+    schedule_from: str | None,
+    project: str | None = None,
+) -> list[Any]:
+    from digsync.remote import push_many
+
+    if expect and len(paths) > 1:
+        raise UsageError("--expect-revision takes one --config")
+    return push_many(
+        paths,
+        _choice(args),
+        jobs=jobs,
+        expect_revision=expect,
+        schedule_from=schedule_from,
+        project=project,
+    )
+
+
 def _push(
     args: argparse.Namespace,
     paths: list[str],
     jobs: int,
     expect: str | None,
     schedule_from: str | None,
+    project: str | None = None,
 ) -> int:
     from digsync.output import print_push_summary
-    from digsync.remote import push_many
 
-    if expect and len(paths) > 1:
-        raise UsageError("--expect-revision takes one --config")
-    results = push_many(
-        paths, _choice(args), jobs=jobs, expect_revision=expect, schedule_from=schedule_from
-    )
+    results = _push_results(args, paths, jobs, expect, schedule_from, project)
     if getattr(args, "json", False):
         print(json.dumps({"results": [r._asdict() for r in results]}, indent=2))
     else:

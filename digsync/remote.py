@@ -74,11 +74,16 @@ def push_one(
     expect_revision: str | None = None,
     schedule_from: str | None = None,
     author: str | None = None,
+    project: str | None = None,
 ) -> PushResult:
-    """Plan and push one config; a failure comes back as a failed result, not raised."""
+    """Plan and push one config; a failure comes back as a failed result, not raised.
+
+    ``project`` overrides workflow.project (``generate --project NAME --push``)."""
     config: Config | None = None
     try:
         config = load_config(path)
+        if project is not None:
+            config = config._replace(project=project)
         target, ledger = pool.get(config)
         plan = make_plan(config, target, describe=False)
         _check_expected(plan, expect_revision)
@@ -122,12 +127,25 @@ def push_many(
     jobs: int = 4,
     expect_revision: str | None = None,
     schedule_from: str | None = None,
+    project: str | None = None,
 ) -> list[PushResult]:
-    """Push every config, at most ``jobs`` at a time; results in the order given."""
+    """Push every config, at most ``jobs`` at a time; results in the order given.
+
+    A config file that is not there is a usage error before anything is pushed (found
+    midway it would end the command without the summary of the pushes already made)."""
+    missing = [path for path in paths if not Path(path).is_file()]
+    if missing and len(paths) > 1:
+        raise UsageError(f"no such config file: {', '.join(missing)}; nothing was pushed")
+    if project is not None:
+        from digsync.config import check_project_name
+
+        if len(paths) > 1:
+            raise UsageError("--project takes one --config")
+        check_project_name(project)
     pool = TargetPool(choice)
     try:
         if len(paths) == 1:
-            return [push_one(paths[0], pool, expect_revision, schedule_from)]
+            return [push_one(paths[0], pool, expect_revision, schedule_from, project=project)]
         workers = max(1, min(jobs, len(paths), int(os.environ.get("DIGSYNC_MAX_JOBS", "32"))))
         with ThreadPoolExecutor(max_workers=workers) as executor:
             return list(executor.map(lambda p: push_one(p, pool, None, schedule_from), paths))

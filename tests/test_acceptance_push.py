@@ -213,3 +213,53 @@ def test_an_unchanged_push_asks_for_secret_keys_only_without_a_push_from_here(
     code, out, _ = cli(capsys, server, "push")
     assert code == 0 and "nothing pushed" in out
     assert [r.path for r in server.requests] == ["/api/projects", "/api/projects/1/secrets"]
+
+
+# --- the original script's flags: generate --project NAME --push ----------------------------
+
+
+def test_generate_project_push_pushes_that_project_and_prints_one_json_document(
+    workdir: Path, server: FakeDigdag, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = cli(
+        capsys,
+        server,
+        "generate",
+        "--project-dir",
+        "build",
+        "--project",
+        "renamed",
+        "--push",
+        "--json",
+    )
+    assert code == 0, out + err
+    doc = json.loads(out)  # one document, not the generate report and then the push's
+    assert (workdir / "build" / "renamed" / "semantic_layer_sync.dig").is_file()
+    assert [r["project"] for r in doc["results"]] == ["renamed"]
+    assert doc["results"][0]["status"] == "pushed"
+    assert "build/renamed/semantic_layer_sync.dig" in [f["path"] for f in doc["files"]]
+    assert list(server.projects) == ["renamed"]
+    assert server.secrets("renamed") == {SECRET_KEY: WEBHOOK}
+
+
+# --- many configs: a missing one stops the command before anything is pushed ----------------
+
+
+def test_push_of_several_configs_with_a_missing_one_pushes_nothing(
+    workdir: Path, server: FakeDigdag, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (workdir / "b.yaml").write_text(BASE.replace("project: semantic_layer_sync", "project: b"))
+    code, _, err = cli(
+        capsys,
+        server,
+        "push",
+        "--config",
+        "config.yaml",
+        "--config",
+        "b.yaml",
+        "--config",
+        "nope.yaml",
+    )
+    assert code == 2
+    assert err == "error: no such config file: nope.yaml; nothing was pushed\n"
+    assert server.requests == []
