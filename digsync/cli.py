@@ -429,7 +429,7 @@ def cmd_history(args: argparse.Namespace) -> int:
         [
             [
                 "*" if r["current"] else "",
-                r["revision"],
+                r["revision"] or "-",
                 r["created_at"],
                 r["who"] or "-",
                 r["action"] or "-",

@@ -78,14 +78,15 @@ def _run_json(run: Run) -> dict[str, str]:
 
 
 def diff_files(old: dict[str, bytes], new: dict[str, bytes]) -> list[FileChange]:
-    """File-by-file changes from old to new, sorted by path."""
+    """File-by-file changes from old (the server's) to new (the render), sorted by path."""
     out = []
     for path in sorted(set(old) | set(new)):
         before, after = old.get(path), new.get(path)
         if before == after:
             continue
         change = "added" if before is None else "removed" if after is None else "changed"
-        out.append(FileChange(path, change, unified_diff(before or b"", after or b"", path)))
+        diff = unified_diff(before or b"", after or b"", path, ("server", "local render"))
+        out.append(FileChange(path, change, diff))
     return out
 
 

@@ -67,9 +67,12 @@ def sync_files(
     return actions
 
 
-def unified_diff(old: bytes, new: bytes, label: str) -> str:
+def unified_diff(
+    old: bytes, new: bytes, label: str, sides: tuple[str, str] = ("on disk", "rendered")
+) -> str:
+    """A unified diff whose headers name the file and where each side comes from."""
     import difflib
 
     a = old.decode("utf-8", "replace").splitlines(keepends=True)
     b = new.decode("utf-8", "replace").splitlines(keepends=True)
-    return "".join(difflib.unified_diff(a, b, f"{label} (on disk)", f"{label} (rendered)"))
+    return "".join(difflib.unified_diff(a, b, f"{label} ({sides[0]})", f"{label} ({sides[1]})"))

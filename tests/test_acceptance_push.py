@@ -263,3 +263,34 @@ def test_push_of_several_configs_with_a_missing_one_pushes_nothing(
     assert code == 2
     assert err == "error: no such config file: nope.yaml; nothing was pushed\n"
     assert server.requests == []
+
+
+# --- words: the plan's diff names its sides; history shows a failed push plainly -----------
+
+
+def test_plan_diff_names_the_server_and_the_local_render(
+    workdir: Path, server: FakeDigdag, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli(capsys, server, "push")[0] == 0
+    (workdir / "config.yaml").write_text(WITH_WEBHOOK.replace("03:00:00", "05:00:00"))
+    code, out, _ = cli(capsys, server, "plan")
+    assert code == 1
+    assert (
+        "--- semantic_layer_sync.dig (server)\n+++ semantic_layer_sync.dig (local render)\n" in out
+    )
+    assert (
+        "schedule of semantic_layer_sync: every day at 03:00 (UTC) -> every day at 05:00 (UTC)"
+        in out
+    )
+
+
+def test_history_shows_a_failed_push_without_a_revision_as_a_dash(
+    workdir: Path, server: FakeDigdag, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server.fail("PUT", "/api/projects", status=400, message="no")
+    assert cli(capsys, server, "push")[0] == 1
+    code, out, _ = cli(capsys, server, "history")
+    assert code == 0
+    (row,) = out.splitlines()[1:]
+    assert row.split()[0] == "-" and row.split()[-1] == "failed"
+    assert "None" not in out
