@@ -137,3 +137,41 @@ def test_status_names_the_pending_push_when_the_target_is_not_set_up(
     needs_key = "the td target needs TD_API_KEY in the environment (or use --target local)"
     assert body["drift"][0].startswith("a push is pending since ")
     assert body["drift"][1:] == [f"cannot read the target's state: {needs_key}"]
+
+
+@pytest.mark.parametrize("endpoint", ["/config", "/config/validate", "/preview"])
+def test_a_workflow_source_that_is_not_there_is_a_config_problem(
+    config: Path, endpoint: str
+) -> None:
+    """Schedule-only mode reads the hand-written .dig beside config.yaml: a save, a
+    validation or a preview naming one that does not exist is a 400 at workflow.source
+    (not a 502 from the target), and nothing is written."""
+    with live_server(config) as url, httpx.Client(base_url=url) as http:
+        data = http.get(f"{API}/config").json()
+        before = config.read_bytes()
+        data["workflow"]["source"] = "flows/missing.dig"
+        answer = http.post(f"{API}{endpoint}", json=data)
+        (config.parent / "flows").mkdir()
+        (config.parent / "flows" / "missing.dig").write_text(
+            'timezone: UTC\n\n+hello:\n  echo>: "hi"\n', encoding="utf-8"
+        )
+        present = http.post(f"{API}{endpoint}", json=data)
+    problem = (
+        "workflow.source: flows/missing.dig: no such file (the path is relative to "
+        "config.yaml's folder)"
+    )
+    if endpoint == "/config/validate":
+        assert answer.status_code == 200
+        assert [p["text"] for p in answer.json()["errors"]] == [problem]
+        assert present.json()["valid"] is True
+    else:
+        assert answer.status_code == 400
+        assert answer.json()["error"] == [problem]
+        assert present.status_code == 200, present.text
+    if endpoint == "/preview":  # the hand-written .dig, its schedule rewritten
+        shown = present.json()
+        assert shown["files"] == ["missing.dig"]
+        assert 'daily>: "03:00:00"' in shown["dig"] and "+hello:" in shown["dig"]
+        assert shown["schedule"]["after"]["description"] == "every day at 03:00 (UTC)"
+    if endpoint != "/config":
+        assert config.read_bytes() == before

@@ -4,6 +4,7 @@ the target runs, the schedule before and after with the next runs, and the lint 
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import PurePath
 from typing import Any
 
 from digsync.config import Config
@@ -24,10 +25,12 @@ def preview(config: Config, target: Target, now: dt.datetime | None = None) -> d
         remote_files = target.files(plan.remote)
     else:
         remote_files = files
-    dig_path = f"{config.workflow_name}.dig"
-    dig = files[dig_path].decode("utf-8")
-    before = workflow_schedules(remote_files).get(config.workflow_name)
-    after = workflow_schedules(files)[config.workflow_name]
+    # schedule-only mode sends the hand-written .dig's folder: that .dig is the workflow
+    dig_path = PurePath(config.source).name if config.source else f"{config.workflow_name}.dig"
+    workflow = dig_path[: -len(".dig")] if dig_path.endswith(".dig") else dig_path
+    dig = files[dig_path].decode("utf-8", "replace")
+    before = workflow_schedules(remote_files).get(workflow)
+    after = workflow_schedules(files).get(workflow) or WorkflowSchedule(workflow, None, "UTC")
     return {
         "valid": True,
         "project": config.project,

@@ -146,7 +146,7 @@ class ConfigService:
             masked = {p.key_path for p in mask_problems}  # the mask problem says it better
             kept = [p for p in exc.problems if p.key_path not in masked]
             raise ConfigError([*kept, *mask_problems]) from None
-        problems = list(mask_problems)
+        problems = list(mask_problems) + _source_problems(config)
         try:
             settings(self.choice.target, self.choice.endpoint, config.target, self.path.parent)
         except UsageError as exc:
@@ -386,6 +386,34 @@ class ConfigService:
 
     def _missing(self) -> ConfigMissing:
         return ConfigMissing(f"{self.label}: no such config file (create one with: digsync init)")
+
+
+def _source_problems(config: Config) -> list[Problem]:
+    """Schedule-only mode renders the hand-written .dig beside config.yaml: it must be there
+    (a config is data, so only the server, which has the folder, can tell)."""
+    if config.source is None:
+        return []
+    from digsync.schedonly import source_path
+
+    try:
+        source_path(config).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        why = "no such file (the path is relative to config.yaml's folder)"
+    except IsADirectoryError:
+        why = "a folder, not a .dig file"
+    except UnicodeDecodeError:
+        why = "not UTF-8 text"
+    except (OSError, ValueError) as exc:
+        why = f"cannot be read: {getattr(exc, 'strerror', None) or exc}"
+    else:
+        return []
+    return [
+        Problem(
+            None,
+            "workflow.source",
+            f"{config.source}: {why}",
+        )
+    ]
 
 
 def _target_change(new: Any, stored: Any) -> list[Problem]:
