@@ -482,6 +482,8 @@ def cmd_schedule(args: argparse.Namespace) -> int:
     from digsync.commands import schedule_preview
 
     preview = schedule_preview(config=args.config, dig=args.dig, start=args.from_, count=args.next)
+    for note in preview.config_warnings:
+        print(note, file=sys.stderr)
     for warning in preview.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     if args.json:

@@ -185,6 +185,8 @@ def _schedule_only(config: Config, check: bool) -> FileAction:
 class Preview(NamedTuple):
     data: dict[str, Any]
     warnings: list[str]
+    config_warnings: tuple[str, ...] = ()
+    """The config's own warnings (say, an hourly HH:MM:SS time that is ignored)."""
 
 
 def parse_instant(text: str | None, tz: dt.tzinfo, flag: str = "--from") -> dt.datetime:
@@ -214,23 +216,27 @@ def schedule_preview(
 
     if count < 0 or count > 10_000:
         raise UsageError("--next: expected a number from 0 to 10000")
-    block, tz_name = _schedule_source(config, dig)
+    block, tz_name, notes = _schedule_source(config, dig)
     tz = parse_timezone(tz_name)
     begin = parse_instant(start, tz)
     if block is None:
         return Preview(
             {"description": "manual runs only (no schedule)", "timezone": tz_name, "next_runs": []},
             [],
+            notes,
         )
     schedule = parse_schedule(block, tz_name)
     runs = next_runs(schedule, begin, count)
-    return Preview(schedule_to_json(schedule, runs), dst_warnings(schedule, begin))
+    return Preview(schedule_to_json(schedule, runs), dst_warnings(schedule, begin), notes)
 
 
-def _schedule_source(config: str | None, dig: str | None) -> tuple[dict[str, Any] | None, str]:
+def _schedule_source(
+    config: str | None, dig: str | None
+) -> tuple[dict[str, Any] | None, str, tuple[str, ...]]:
     if dig is None:
-        settings = load_config(config or "config.yaml").schedule
-        return settings.directive, settings.timezone
+        loaded = load_config(config or "config.yaml")
+        notes = tuple(str(w) for w in loaded.warnings)
+        return loaded.schedule.directive, loaded.schedule.timezone, notes
     from digsync.digfile import load_dig
 
     try:
@@ -244,4 +250,4 @@ def _schedule_source(config: str | None, dig: str | None) -> tuple[dict[str, Any
     block = data.get("schedule")
     if block is not None and not isinstance(block, dict):
         raise DigsyncError(f"{dig}: schedule: expected a mapping")
-    return block, str(tz)
+    return block, str(tz), ()

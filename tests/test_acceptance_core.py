@@ -1,0 +1,69 @@
+"""Acceptance checks of the core contract (issue #2) found missing in review, run
+through the CLI as a user would."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from digsync.cli import main
+from tests.conftest import BASE
+
+
+def write_config(tmp_path: Path, text: str) -> str:
+    path = tmp_path / "config.yaml"
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+def with_schedule(schedule: str) -> str:
+    """BASE with its schedule block replaced (indented lines under schedule:)."""
+    head, rest = BASE.split("  schedule:\n")
+    tail = rest[rest.index("workflow:") :]
+    return head + "  schedule:\n" + schedule + tail
+
+
+@pytest.mark.parametrize(("given", "short"), [("0", "Sun"), ("3", "Wed"), ("7", "Sun")])
+def test_weekly_day_of_week_as_a_quoted_number_is_that_day(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], given: str, short: str
+) -> None:
+    path = write_config(
+        tmp_path,
+        with_schedule(f'    frequency: weekly\n    day_of_week: "{given}"\n    time: "03:00:00"\n'),
+    )
+    out = tmp_path / "out.dig"
+    assert main(["generate", "--config", path, "--output", str(out)]) == 0
+    assert f'weekly>: "{short},03:00:00"' in out.read_text(encoding="utf-8")
+
+
+def test_a_channel_of_unknown_type_gets_one_error_not_email_ones(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_config(
+        tmp_path,
+        BASE + "notifications:\n  on_error:\n    enabled: true\n    channels: [{type: teams}]\n",
+    )
+    assert main(["validate", "--config", path, "--json"]) == 2
+    (entry,) = json.loads(capsys.readouterr().out)["configs"]
+    assert [p["message"] for p in entry["problems"]] == [
+        "expected one of slack, email; got 'teams'"
+    ]
+
+
+def test_schedule_command_shows_that_an_hourly_hh_mm_ss_time_is_ignored(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_config(tmp_path, with_schedule('    frequency: hourly\n    time: "02:00:00"\n'))
+    code = main(["schedule", "--config", path, "--from", "2026-01-05T00:00:00Z", "--next", "1"])
+    out, err = capsys.readouterr()
+    assert code == 0
+    assert out == (
+        "every hour at :00 (UTC)\n"
+        "  2026-01-05T00:00:00+00:00   (session 2026-01-05T00:00:00+00:00)\n"
+    )
+    assert err == (
+        f"{path}:9:11: warning: sync.schedule.time: hourly runs ignore an HH:MM:SS time "
+        "('02:00:00'); the run is at :00 (write MM:SS, e.g. \"15:00\", to pick the minute)\n"
+    )
