@@ -175,3 +175,20 @@ def test_a_workflow_source_that_is_not_there_is_a_config_problem(
         assert shown["schedule"]["after"]["description"] == "every day at 03:00 (UTC)"
     if endpoint != "/config":
         assert config.read_bytes() == before
+
+
+def test_a_refused_cors_preflight_names_the_allowed_methods_too(config: Path) -> None:
+    """A 405 must carry Allow (RFC 9110 15.5.6), the preflight refused while CORS is off
+    as well."""
+    with live_server(config) as url, httpx.Client(base_url=url) as http:
+        answer = http.options(
+            f"{API}/config",
+            headers={"Origin": "http://elsewhere.example", "Access-Control-Request-Method": "POST"},
+        )
+    assert answer.status_code == 405
+    assert answer.json() == {
+        "error": "CORS is not enabled for this origin",
+        "code": "method_not_allowed",
+    }
+    assert answer.headers["allow"] == "GET, HEAD, POST"
+    assert "access-control-allow-origin" not in answer.headers

@@ -15,7 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Match
+from starlette.routing import BaseRoute, Match
 from starlette.staticfiles import StaticFiles
 
 from digsync.errors import Problem
@@ -117,10 +117,15 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 def allowed_methods(request: Request) -> str:
     """Every method some route serves at this path (Starlette names only the first
     route's); HEAD wherever GET is, as the security middleware answers it."""
+    return methods_at(request.app.router.routes, request.url.path)
+
+
+def methods_at(routes: Sequence[BaseRoute], path: str) -> str:
+    """The Allow value for a path: the methods of every route that matches it."""
     # a fresh scope: a Mount on the way here has already moved root_path in request.scope
-    probe = {"type": "http", "method": request.method, "path": request.url.path, "root_path": ""}
+    probe = {"type": "http", "method": "GET", "path": path, "root_path": ""}
     methods: set[str] = set()
-    for route in request.app.router.routes:
+    for route in routes:
         if route.matches(probe)[0] == Match.NONE:
             continue
         if isinstance(getattr(route, "app", None), StaticFiles):

@@ -18,7 +18,7 @@ from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from digsync.server.errors import ApiError, error_response
+from digsync.server.errors import ApiError, error_response, methods_at
 from digsync.server.settings import SECURITY_HEADERS, ServerSettings
 
 SAFE_METHODS = frozenset(("GET", "HEAD", "OPTIONS"))
@@ -70,7 +70,14 @@ class Guard:
         listed = {o.lower() for o in self.settings.cors_origins}
         if scope["method"] == "OPTIONS" and origin not in listed:
             # a preflight CORS does not allow gets the one error shape, not CORS's text
-            return ApiError(405, "method_not_allowed", "CORS is not enabled for this origin")
+            app = scope.get("app")
+            routes = app.router.routes if app is not None and hasattr(app, "router") else []
+            return ApiError(
+                405,
+                "method_not_allowed",
+                "CORS is not enabled for this origin",
+                headers={"Allow": methods_at(routes, scope["path"])},
+            )
         if scope["method"] not in SAFE_METHODS:
             own = f"{scope.get('scheme', 'http')}://{host}".lower()
             if origin is not None and origin != own and origin not in listed:
