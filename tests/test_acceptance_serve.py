@@ -192,3 +192,26 @@ def test_a_refused_cors_preflight_names_the_allowed_methods_too(config: Path) ->
     }
     assert answer.headers["allow"] == "GET, HEAD, POST"
     assert "access-control-allow-origin" not in answer.headers
+
+
+def test_a_save_through_a_symlinked_config_keeps_the_link(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """config.yaml kept as a link (dotfiles, a checkout elsewhere): the save replaces the
+    file it points to, atomically, and the link stays a link."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    work = tmp_path / "work"
+    work.mkdir()
+    target = prepare_workdir(repo, monkeypatch)  # repo/config.yaml, chdir to repo
+    monkeypatch.chdir(work)
+    link = work / "config.yaml"
+    link.symlink_to(target)
+    with live_server(link) as url, httpx.Client(base_url=url) as http:
+        data = http.get(f"{API}/config").json()
+        data["sync"]["sync_mode"] = "full"
+        saved = http.post(f"{API}/config", json=data)
+    assert saved.status_code == 200, saved.text
+    assert link.is_symlink() and link.resolve() == target.resolve()
+    assert "sync_mode: full" in target.read_text(encoding="utf-8")
+    assert [p.name for p in repo.iterdir() if p.name.endswith(".tmp")] == []

@@ -83,8 +83,11 @@ def locked(path: Path) -> Iterator[None]:
 
 
 def save(path: Path, data: bytes) -> None:
-    """Replace the file atomically and durably (temp file, fsync, rename, fsync dir)."""
-    folder = path.resolve().parent
+    """Replace the file atomically and durably (temp file, fsync, rename, fsync dir).
+
+    A config.yaml that is a symlink stays one: the file it points to is replaced."""
+    path = path.resolve()
+    folder = path.parent
     tmp = folder / f".{path.name}.{os.getpid()}.{next(_COUNTER)}.tmp"
     mode = _mode(path)
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
@@ -107,7 +110,8 @@ def save(path: Path, data: bytes) -> None:
 def remove_stale_temps(path: Path) -> list[Path]:
     """Delete temporary files a killed writer left beside the config (its pid is gone)."""
     removed = []
-    for tmp in path.resolve().parent.glob(f".{path.name}.*.tmp"):
+    path = path.resolve()  # temporary files sit beside the file a symlink points to
+    for tmp in path.parent.glob(f".{path.name}.*.tmp"):
         parts = tmp.name[len(path.name) + 2 : -len(".tmp")].split(".")
         if len(parts) != 2 or not parts[0].isdigit() or _alive(int(parts[0])):
             continue
