@@ -215,3 +215,20 @@ def test_a_save_through_a_symlinked_config_keeps_the_link(
     assert link.is_symlink() and link.resolve() == target.resolve()
     assert "sync_mode: full" in target.read_text(encoding="utf-8")
     assert [p.name for p in repo.iterdir() if p.name.endswith(".tmp")] == []
+
+
+def test_a_crlf_config_is_saved_with_crlf_line_endings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A config.yaml written on Windows keeps its line endings: only the edited value's
+    text changes, not the end of every other line (nor half of them)."""
+    from tests.server_fixtures import CONFIG
+
+    crlf = CONFIG.replace("\n", "\r\n")
+    config = prepare_workdir(tmp_path, monkeypatch, crlf)
+    with live_server(config) as url, httpx.Client(base_url=url) as http:
+        data = http.get(f"{API}/config").json()
+        data["sync"]["sync_mode"] = "full"
+        assert http.post(f"{API}/config", json=data).status_code == 200
+    expected = crlf.replace("sync_mode: delta    ", "sync_mode: full     ")
+    assert config.read_bytes().decode("utf-8") == expected
