@@ -125,14 +125,14 @@ def generate(
 def _generate_one(
     config: Config, output: str | None, project_dir: str | None, check: bool, result: GenerateResult
 ) -> None:
-    from digsync.render import render_project
+    from digsync.render import config_label, render_project
     from digsync.writer import sync_files
 
     result.warnings.extend(str(w) for w in config.warnings)
     if config.source:
         result.actions.append(_schedule_only(config, check))
         return
-    rendered = render_project(config, config.path)
+    rendered = render_project(config, config_label(config))
     if project_dir:
         root = Path(project_dir) / config.project
         files = rendered.files

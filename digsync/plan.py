@@ -8,7 +8,7 @@ from typing import Any, NamedTuple
 from digsync.config import Config
 from digsync.preview import workflow_schedules
 from digsync.project import archive_md5, content_hash, pack, revision_name
-from digsync.render import render_project
+from digsync.render import config_label, render_project
 from digsync.schedule import Run
 from digsync.targets import RemoteProject, Target
 from digsync.writer import unified_diff
@@ -118,7 +118,7 @@ def make_plan(
     ``describe=False`` skips the file diffs and schedule previews (push needs neither).
     """
     now = now or dt.datetime.now(dt.UTC)
-    files = render_project(config, config.path).files
+    files = render_project(config, config_label(config)).files
     remote = target.current(config.project)
     remote_files: dict[str, bytes] = {}
     if remote is not None:

@@ -125,6 +125,13 @@ def _channel_task(channel: Channel, event: str, default_text: str) -> dict[str, 
     return task
 
 
+def config_label(config: Config) -> str:
+    """How the header names the config: its file name. The path as typed (./config.yaml,
+    /abs/config.yaml, sub/config.yaml) would make the same config render different
+    bytes, and so a new revision on every push from another folder."""
+    return Path(config.path).name
+
+
 def header(config: Config, config_label: str) -> str:
     """Comment lines that say the file is generated, how, and from which config."""
     label = "".join(ch if ch.isprintable() else "?" for ch in config_label)

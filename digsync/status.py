@@ -9,7 +9,7 @@ from digsync.config import Config
 from digsync.history import Ledger
 from digsync.project import content_hash
 from digsync.push import missing_secrets, verify_schedules
-from digsync.render import render_project
+from digsync.render import config_label, render_project
 from digsync.targets import Target
 
 
@@ -46,7 +46,7 @@ def pending_line(marker: dict[str, Any]) -> str:
 
 def status(config: Config, target: Target, ledger: Ledger) -> Status:
     """Compare the three states and say, in words, each way they differ."""
-    files = render_project(config, config.path).files
+    files = render_project(config, config_label(config)).files
     local = content_hash(files)
     last = ledger.last_success()
     remote = target.current(config.project)

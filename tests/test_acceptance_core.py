@@ -67,3 +67,17 @@ def test_schedule_command_shows_that_an_hourly_hh_mm_ss_time_is_ignored(
         f"{path}:9:11: warning: sync.schedule.time: hourly runs ignore an HH:MM:SS time "
         "('02:00:00'); the run is at :00 (write MM:SS, e.g. \"15:00\", to pick the minute)\n"
     )
+
+
+def test_generate_gives_the_same_bytes_however_the_config_path_is_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "conf").mkdir()
+    write_config(tmp_path / "conf", BASE)
+    monkeypatch.chdir(tmp_path)
+    assert main(["generate", "--config", "conf/config.yaml", "--output", "a/w.dig"]) == 0
+    monkeypatch.chdir(tmp_path / "conf")
+    assert main(["generate", "--config", "config.yaml", "--output", "../b/w.dig"]) == 0
+    first, second = (tmp_path / "a" / "w.dig").read_bytes(), (tmp_path / "b" / "w.dig").read_bytes()
+    assert first == second
+    assert b"# Command: digsync generate --config config.yaml\n" in first

@@ -294,3 +294,20 @@ def test_history_shows_a_failed_push_without_a_revision_as_a_dash(
     (row,) = out.splitlines()[1:]
     assert row.split()[0] == "-" and row.split()[-1] == "failed"
     assert "None" not in out
+
+
+# --- idempotent whatever the config path is spelled like -------------------------------
+
+
+def test_push_is_idempotent_however_the_config_path_is_written(
+    workdir: Path, server: FakeDigdag, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli(capsys, server, "push")[0] == 0
+    for spelling in (
+        "./config.yaml",
+        str(workdir / "config.yaml"),
+        "../" + workdir.name + "/config.yaml",
+    ):
+        code, out, _ = cli(capsys, server, "push", "--config", spelling)
+        assert code == 0 and "unchanged" in out, spelling
+    assert len(project_puts(server)) == 1
