@@ -232,3 +232,18 @@ def test_a_crlf_config_is_saved_with_crlf_line_endings(
         assert http.post(f"{API}/config", json=data).status_code == 200
     expected = crlf.replace("sync_mode: delta    ", "sync_mode: full     ")
     assert config.read_bytes().decode("utf-8") == expected
+
+
+def test_a_config_with_a_byte_order_mark_keeps_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Windows editors start UTF-8 files with a BOM: the save changes the edited line only."""
+    from tests.server_fixtures import CONFIG
+
+    config = prepare_workdir(tmp_path, monkeypatch, "\ufeff" + CONFIG)
+    with live_server(config) as url, httpx.Client(base_url=url) as http:
+        data = http.get(f"{API}/config").json()
+        data["sync"]["sync_mode"] = "full"
+        assert http.post(f"{API}/config", json=data).status_code == 200
+    expected = "\ufeff" + CONFIG.replace("sync_mode: delta    ", "sync_mode: full     ")
+    assert config.read_bytes().decode("utf-8") == expected

@@ -39,26 +39,23 @@ class Unrepresentable(ValueError):
 
 def to_yaml(new: dict[str, Any], old_text: str | None, label: str = "config.yaml") -> str:
     """YAML text for ``new``, editing ``old_text`` in place where it can; a file whose
-    lines end in CRLF keeps CRLF (YAML reads either as the same line break)."""
-    crlf = bool(old_text) and _mostly_crlf(old_text or "")
-    if old_text:
-        merged = _merged(new, old_text.replace("\r\n", "\n"))
-        if merged is not None:
-            merged = _line_endings(merged, crlf)
-            if reads_back(merged, new, label):
-                return merged
-    fresh = _line_endings(_dump(_styled(new), _yaml(2, 4, 2)), crlf)
+    lines end in CRLF keeps CRLF, and one that starts with a byte-order mark keeps it
+    (YAML reads either way the same)."""
+    old = old_text or ""
+    crlf = old.count("\r\n") * 2 > old.count("\n")
+    bom = "\ufeff" if old.startswith("\ufeff") else ""
+
+    def as_file(text: str) -> str:
+        return bom + (text.replace("\n", "\r\n") if crlf else text)
+
+    if old:
+        merged = _merged(new, old.removeprefix(bom).replace("\r\n", "\n"))
+        if merged is not None and reads_back(as_file(merged), new, label):
+            return as_file(merged)
+    fresh = as_file(_dump(_styled(new), _yaml(2, 4, 2)))
     if reads_back(fresh, new, label):
         return fresh
     raise Unrepresentable("the config cannot be written as YAML that reads back the same")
-
-
-def _mostly_crlf(text: str) -> bool:
-    return text.count("\r\n") * 2 > text.count("\n")
-
-
-def _line_endings(text: str, crlf: bool) -> str:
-    return text.replace("\n", "\r\n") if crlf else text
 
 
 def reads_back(text: str, data: Any, label: str = "config.yaml") -> bool:
