@@ -1,7 +1,8 @@
 """A small client for the Digdag REST API (Treasure Data Workflow speaks the same).
 
 Retries 5xx, 429 and connection failures with exponential backoff and jitter inside
-a bounded total time; other 4xx fail at once. Every failure names the action, the
+a bounded total time (waiting at least what a Retry-After header asks); other 4xx
+fail at once. Every failure names the action, the
 status, the method and URL, and the server's own message. Credentials live only in
 request headers and are never part of a message.
 """
@@ -82,6 +83,14 @@ def _retryable(status: int) -> bool:
     return status == 429 or status >= 500
 
 
+def _retry_after(response: httpx.Response) -> float:
+    """Seconds a 429 or 503 asks the client to wait (Retry-After in seconds), else 0."""
+    try:
+        return max(0.0, float(response.headers.get("Retry-After", "0")))
+    except ValueError:  # an HTTP date: the backoff stands in for it
+        return 0.0
+
+
 def _server_message(response: httpx.Response) -> str:
     try:
         body = response.json()
@@ -102,8 +111,10 @@ class DigdagClient:
         headers: Mapping[str, str] | None = None,
         retry: RetryPolicy | None = None,
         transport: httpx.BaseTransport | None = None,
+        auth_hint: str = "",
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self.auth_hint = auth_hint  # the next step after a 401 or 403
         self.retry = retry or RetryPolicy.from_env()
         self._http = httpx.Client(
             base_url=self.base_url,
@@ -142,6 +153,7 @@ class DigdagClient:
         deadline = time.monotonic() + self.retry.total_seconds
         attempt = 0
         while True:
+            asked = 0.0
             try:
                 response = self._http.send(request)
             except httpx.TransportError as exc:
@@ -154,9 +166,12 @@ class DigdagClient:
                     return response
                 status, message = response.status_code, _server_message(response)
                 if not _retryable(status):
+                    if status in (401, 403) and self.auth_hint:
+                        message = f"{message} ({self.auth_hint})"
                     raise RemoteError(action, method, url, status, message)
+                asked = _retry_after(response)
             attempt += 1
-            wait = self.retry.backoff(attempt)
+            wait = max(self.retry.backoff(attempt), asked)
             if attempt >= self.retry.attempts or time.monotonic() + wait > deadline:
                 tries = f" (after {attempt} attempts)" if attempt > 1 else ""
                 raise RemoteError(action, method, url, status, message + tries)

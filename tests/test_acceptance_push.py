@@ -311,3 +311,35 @@ def test_push_is_idempotent_however_the_config_path_is_written(
         code, out, _ = cli(capsys, server, "push", "--config", spelling)
         assert code == 0 and "unchanged" in out, spelling
     assert len(project_puts(server)) == 1
+
+
+# --- retries wait what the server asks ---------------------------------------------------
+
+
+def test_a_429_with_retry_after_is_retried_after_that_many_seconds(
+    workdir: Path, server: FakeDigdag, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server.fail(
+        "GET", "/api/projects", status=429, message="slow down", headers={"Retry-After": "1"}
+    )
+    code, out, err = cli(capsys, server, "push")
+    assert code == 0, out + err
+    first, second = server.requests[:2]
+    assert (first.status, second.status) == (429, 200)
+    assert second.time - first.time >= 0.95
+
+
+def test_a_401_names_the_credential_to_check(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("TD_API_KEY", "1/wrongkey")
+    with fake_digdag(auth="TD1 1/rightkey") as td:
+        code = main(["plan", "--target", "td", "--endpoint", td.url])
+        err = capsys.readouterr().err
+    assert code == 1
+    assert err == (
+        f"error: find project failed: 401 from GET {td.url}/api/projects?name={PROJECT}: "
+        "Authentication failed: missing or wrong Authorization (check TD_API_KEY: a master "
+        "or write API key of the account this endpoint serves)\n"
+    )
+    assert "wrongkey" not in err

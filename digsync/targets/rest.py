@@ -8,6 +8,11 @@ from digsync.digdag_api import DigdagClient, RemoteError
 from digsync.project import pack, unpack
 from digsync.targets import RemoteProject, RevisionExists
 
+_AUTH_HINTS = {
+    "td": "check TD_API_KEY: a master or write API key of the account this endpoint serves",
+    "digdag": "set DIGDAG_AUTHORIZATION to the whole Authorization header the server expects",
+}
+
 
 class RestTarget:
     keeps_secrets = True
@@ -15,7 +20,7 @@ class RestTarget:
     def __init__(self, kind: str, endpoint: str, headers: dict[str, str]) -> None:
         self.kind = kind
         self.location = endpoint
-        self.client = DigdagClient(endpoint, headers)
+        self.client = DigdagClient(endpoint, headers, auth_hint=_AUTH_HINTS[kind])
 
     def current(self, project: str) -> RemoteProject | None:
         found = self.client.find_project(project)
