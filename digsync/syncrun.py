@@ -87,9 +87,13 @@ def _sync(options: SyncOptions, ask: Callable[[str], str], out: Callable[[str], 
         if options.json:
             raise UsageError("--apply --json needs --approve (there is no one to ask)")
         out(format_summary(summary, limit=limit))
-        if not sys.stdin.isatty() and ask is input:
-            raise UsageError("not a terminal, cannot ask: add --approve to write without asking")
-        answer = ask(f"Write {len(plan.rows)} row(s) to {plan.settings.store.database}? [y/N] ")
+        question = f"Write {len(plan.rows)} row(s) to {plan.settings.store.database}? [y/N] "
+        try:
+            answer = ask(question)  # a terminal, or an answer piped in (echo y | ...)
+        except (EOFError, OSError):
+            raise UsageError(
+                "no answer on stdin, so nothing was written: add --approve to write without asking"
+            ) from None
         if answer.strip().lower() not in ("y", "yes"):
             out("Nothing written.")
             return 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import sqlite3
 from contextlib import closing
@@ -106,14 +107,22 @@ def test_apply_approve_writes_without_asking_and_json_is_the_summary(
     assert "Nothing to change" in capsys.readouterr().out
 
 
-def test_apply_on_a_pipe_needs_approve(
-    setup: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+def test_apply_reads_a_piped_answer_and_refuses_without_one(
+    setup: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     config, warehouse = setup
-    code = main(["sync", "--config", str(config), "--warehouse", str(warehouse), "--apply"])
-    assert code == 2
-    assert "add --approve" in capsys.readouterr().err
+    args = ["sync", "--config", str(config), "--warehouse", str(warehouse), "--apply"]
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    assert main(args) == 2
+    assert "no answer on stdin, so nothing was written: add --approve" in capsys.readouterr().err
     assert stored(warehouse) == []
+    monkeypatch.setattr("sys.stdin", io.StringIO("n\n"))
+    assert main(args) == 1
+    assert stored(warehouse) == []
+    monkeypatch.setattr("sys.stdin", io.StringIO("y\n"))
+    assert main(args) == 0
+    assert "Write 2 row(s) to semantic_layer_v1? [y/N] " in capsys.readouterr().out
+    assert len(stored(warehouse)) == 2
 
 
 def test_without_a_warehouse_or_key_it_says_what_to_set(
