@@ -125,8 +125,8 @@ def generate(
 def _generate_one(
     config: Config, output: str | None, project_dir: str | None, check: bool, result: GenerateResult
 ) -> None:
-    from digsync.render import config_label, render_project
-    from digsync.writer import sync_files
+    from digsync.render import GENERATED_MARK, config_label, render_project
+    from digsync.writer import remove_stale, sync_files
 
     result.warnings.extend(str(w) for w in config.warnings)
     if config.source:
@@ -143,7 +143,10 @@ def _generate_one(
             (dig.name if rel.endswith(".dig") and "/" not in rel else rel): data
             for rel, data in rendered.files.items()
         }
-    result.actions.extend(sync_files(root, files, check=check, backup=_backup(config)))
+    backup = _backup(config)
+    result.actions.extend(sync_files(root, files, check=check, backup=backup))
+    if project_dir:  # DIR/<project>/ is digsync's own: a workflow it no longer renders goes
+        result.actions.extend(remove_stale(root, files, GENERATED_MARK, check, backup))
 
 
 def _backup(config: Config) -> Callable[[str, bytes], object]:

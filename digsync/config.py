@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from digsync.configschema import DEFAULT_IMAGE, FREQUENCIES, SECTIONS
-from digsync.errors import ConfigError, Problem, ScheduleError, UsageError
+from digsync.errors import ConfigError, Mark, Problem, ScheduleError, UsageError
 from digsync.spec import Validator, describe_value, suggest
 from digsync.yamlload import Loaded, PathKey, load
 
@@ -119,6 +119,7 @@ def parse_config(text: str, path: str = "config.yaml") -> Config:
         loaded = load(text, path)
     except YamlSyntaxError as exc:
         raise ConfigError([Problem(exc.mark, "", exc.message)]) from None
+    loaded.marks.setdefault((), Mark(path, 1, 1))  # an empty file still has a place
     return check_loaded(loaded, path)
 
 

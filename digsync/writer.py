@@ -12,7 +12,7 @@ _COUNTER = itertools.count()
 
 
 class FileAction(NamedTuple):
-    """What happened (or would happen) to one file: create, update or identical."""
+    """What happened (or would happen) to one file: create, update, identical or remove."""
 
     path: Path
     action: str
@@ -64,6 +64,32 @@ def sync_files(
                 backup(rel, current)
             atomic_write(target, data)
         actions.append(FileAction(target, action, diff))
+    return actions
+
+
+def remove_stale(
+    root: Path,
+    keep: dict[str, bytes],
+    marker: bytes,
+    check: bool = False,
+    backup: Backup | None = None,
+) -> list[FileAction]:
+    """Remove workflow files (root/*.dig) that begin with ``marker`` (so were generated)
+    but are no longer rendered, e.g. after workflow.name changed: left there, a push of
+    the folder would schedule the old workflow too. Hand-written files are never touched."""
+    actions = []
+    for path in sorted(root.glob("*.dig")) if root.is_dir() else []:
+        if path.name in keep or not path.is_file():
+            continue
+        old = path.read_bytes()
+        if not old.startswith(marker):
+            continue
+        diff = unified_diff(old, b"", str(path)) if check else ""
+        if not check:
+            if backup is not None:
+                backup(path.name, old)
+            path.unlink()
+        actions.append(FileAction(path, "remove", diff))
     return actions
 
 

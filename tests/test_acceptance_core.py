@@ -81,3 +81,35 @@ def test_generate_gives_the_same_bytes_however_the_config_path_is_written(
     first, second = (tmp_path / "a" / "w.dig").read_bytes(), (tmp_path / "b" / "w.dig").read_bytes()
     assert first == second
     assert b"# Command: digsync generate --config config.yaml\n" in first
+
+
+def test_an_empty_config_file_is_reported_with_its_name(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_config(tmp_path, "")
+    assert main(["validate", "--config", path]) == 2
+    assert capsys.readouterr().err == (
+        f"{path}:1:1: expected a mapping of sections; got nothing (null)\n"
+    )
+
+
+def test_generate_removes_a_workflow_it_no_longer_renders_and_check_sees_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_config(tmp_path, BASE)
+    out = tmp_path / "out"
+    assert main(["generate", "--config", path, "--project-dir", str(out)]) == 0
+    project = out / "semantic_layer_sync"
+    (project / "hand_written.dig").write_text("+a:\n  echo>: mine\n", encoding="utf-8")
+    write_config(tmp_path, BASE.replace("name: semantic_layer_sync", "name: renamed"))
+    capsys.readouterr()
+
+    assert main(["generate", "--config", path, "--project-dir", str(out), "--check"]) == 1
+    assert f"   remove  {project / 'semantic_layer_sync.dig'}\n" in capsys.readouterr().out
+    assert (project / "semantic_layer_sync.dig").exists()  # --check writes nothing
+
+    assert main(["generate", "--config", path, "--project-dir", str(out)]) == 0
+    assert sorted(p.name for p in project.glob("*.dig")) == ["hand_written.dig", "renamed.dig"]
+    backups = list((tmp_path / ".digsync" / "semantic_layer_sync" / "backups").rglob("*.dig"))
+    assert [b.name for b in backups] == ["semantic_layer_sync.dig"]
+    assert main(["generate", "--config", path, "--project-dir", str(out), "--check"]) == 0
