@@ -151,11 +151,17 @@ def _generate_one(
 
 def _backup(config: Config) -> Callable[[str, bytes], object]:
     """Keep a generated file's previous content in the history folder before overwriting."""
-    from digsync.history import Ledger, now_utc, state_dir
+    from digsync.history import Ledger, state_dir
 
     ledger = Ledger(state_dir(config.path), config.project)
-    stamp = now_utc().replace(":", "")
-    return lambda rel, old: ledger.backup(rel, old, stamp)
+    stamp: list[str] = []  # chosen at the first backup, so a run that overwrites nothing takes none
+
+    def backup(rel: str, old: bytes) -> object:
+        if not stamp:
+            stamp.append(ledger.backup_stamp())
+        return ledger.backup(rel, old, stamp[0])
+
+    return backup
 
 
 def _refuse_duplicate_projects(configs: list[Config]) -> None:

@@ -92,6 +92,16 @@ class Ledger:
         target = self.dir / "configs" / f"{config_hash}.yaml"
         return target if target.exists() else None
 
+    def backup_stamp(self) -> str:
+        """A backups/ folder name for one generate run: the time, made unique (two runs
+        within one second must not overwrite each other's backups)."""
+        stamp = now_utc().replace(":", "")
+        taken = {p.name for p in (self.dir / "backups").glob(f"{stamp}*")}
+        n = 1
+        while (f"{stamp}-{n}" if n > 1 else stamp) in taken:
+            n += 1
+        return f"{stamp}-{n}" if n > 1 else stamp
+
     def backup(self, rel_path: str, data: bytes, stamp: str) -> Path:
         """Keep the previous content of a generated file before it is overwritten."""
         target = self.dir / "backups" / stamp / rel_path

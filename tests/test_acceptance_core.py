@@ -113,3 +113,16 @@ def test_generate_removes_a_workflow_it_no_longer_renders_and_check_sees_it(
     backups = list((tmp_path / ".digsync" / "semantic_layer_sync" / "backups").rglob("*.dig"))
     assert [b.name for b in backups] == ["semantic_layer_sync.dig"]
     assert main(["generate", "--config", path, "--project-dir", str(out), "--check"]) == 0
+
+
+def test_two_generates_in_one_second_keep_both_backups(tmp_path: Path) -> None:
+    path = write_config(tmp_path, BASE)
+    out = str(tmp_path / "w.dig")
+    versions = []
+    for time in ("04:00:00", "05:00:00", "06:00:00"):
+        assert main(["generate", "--config", path, "--output", out]) == 0
+        versions.append((tmp_path / "w.dig").read_bytes())
+        write_config(tmp_path, BASE.replace("03:00:00", time))
+    assert main(["generate", "--config", path, "--output", out]) == 0
+    backups = sorted((tmp_path / ".digsync" / "semantic_layer_sync" / "backups").rglob("w.dig"))
+    assert sorted(b.read_bytes() for b in backups) == sorted(versions)
