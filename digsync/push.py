@@ -18,6 +18,9 @@ from digsync.preview import iso_z, workflow_schedules
 from digsync.project import content_hash
 from digsync.targets import RemoteProject, RevisionExists, Target
 
+SCHEDULE_END = "9999-01-01T00:00:00Z"
+"""The next run Digdag shows for a schedule that has no run left."""
+
 
 class ConcurrentChange(DigsyncError):
     """Someone else pushed between plan and push; nothing was changed."""
@@ -122,14 +125,18 @@ def verify_schedules(
                 problems.append(f"{name}: the server still has a schedule; expected none")
             continue
         expected = [iso_z(r.run_time) for r in ws.runs(before, 2)]
+        # No run left (its end date has passed): Digdag keeps the schedule with the
+        # next run at its SCHEDULE_END, 9999-01-01T00:00:00Z.
+        said = expected[0] if expected else "no run (the schedule has ended)"
         if got is None:
-            problems.append(f"{name}: the server has no schedule; expected next run {expected[0]}")
+            if expected:
+                problems.append(f"{name}: the server has no schedule; expected next run {said}")
         elif got.get("disabledAt"):
             problems.append(f"{name}: the schedule is disabled on the server")
-        elif got.get("nextRunTime") not in expected:
+        elif got.get("nextRunTime") not in (expected or [SCHEDULE_END]):
             problems.append(
                 f"{name}: the server's next run is {got.get('nextRunTime')}; "
-                f"the local preview says {expected[0]}"
+                f"the local preview says {said}"
             )
     return problems
 

@@ -343,3 +343,23 @@ def test_a_401_names_the_credential_to_check(
         "or write API key of the account this endpoint serves)\n"
     )
     assert "wrongkey" not in err
+
+
+# --- a schedule whose end date has passed -------------------------------------------------
+
+
+def test_a_schedule_that_has_ended_pushes_and_reads_back_without_a_crash(
+    workdir: Path, server: FakeDigdag, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ended = WITH_WEBHOOK.replace(
+        'time: "03:00:00"', 'time: "03:00:00"\n    start: 2019-01-01\n    end: 2020-01-01'
+    )
+    (workdir / "config.yaml").write_text(ended, encoding="utf-8")
+    code, out, err = cli(capsys, server, "push", "--json")
+    assert code == 0, out + err
+    (result,) = json.loads(out)["results"]
+    assert (result["status"], result["warnings"]) == ("pushed", [])
+    (schedule,) = server.schedules(PROJECT)
+    assert schedule["nextRunTime"] == "9999-01-01T00:00:00Z"
+    code, out, _ = cli(capsys, server, "status")
+    assert code == 0, out
