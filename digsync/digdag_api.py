@@ -66,6 +66,7 @@ class RetryPolicy(NamedTuple):
         return random.uniform(0, min(self.max_backoff_seconds, self.base_seconds * 2**attempt))
 
 
+_EXAMPLE_ENDPOINT = "https://api-workflow.treasuredata.com"
 _TLS: ssl.SSLContext | None = None
 
 
@@ -177,18 +178,53 @@ class DigdagClient:
                 raise RemoteError(action, method, url, status, message + tries)
             time.sleep(wait)
 
+    def _json(
+        self, action: str, method: str, path: str, key: str | None = None, **kwargs: Any
+    ) -> dict[str, Any]:
+        """The answer as a JSON object (with a list under ``key``); anything else, such
+        as a web page from a wrong --endpoint, is a RemoteError that says so."""
+        response = self.request(action, method, path, **kwargs)
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, dict) or (key is not None and not isinstance(body.get(key), list)):
+            kind = response.headers.get("Content-Type") or "no content type"
+            text = " ".join(response.text.split())[:80]
+            raise RemoteError(
+                action,
+                method,
+                str(response.request.url),
+                response.status_code,
+                f"the answer is not the Digdag API's ({kind}: {text!r}); check that the "
+                f"endpoint is a workflow API server such as {_EXAMPLE_ENDPOINT}",
+            )
+        return body
+
+    def _items(self, action: str, path: str, key: str, **kwargs: Any) -> list[dict[str, Any]]:
+        body = self._json(action, "GET", path, key, **kwargs)
+        return [dict(item) for item in body[key] if isinstance(item, dict)]
+
+    def _check_project(self, action: str, method: str, url: str, found: dict[str, Any]) -> None:
+        missing = [k for k in ("id", "name", "revision") if found.get(k) in (None, "")]
+        if missing:
+            raise RemoteError(
+                action, method, url, 200, f"the project in the answer has no {', '.join(missing)}"
+            )
+
     # --- endpoints ------------------------------------------------------------------
 
     def find_project(self, name: str) -> dict[str, Any] | None:
-        body = self.request("find project", "GET", "/api/projects", params={"name": name}).json()
-        for project in body.get("projects", []):
+        params = {"name": name}
+        for project in self._items("find project", "/api/projects", "projects", params=params):
             if project.get("name") == name:
-                return dict(project)
+                url = f"{self.base_url}/api/projects?name={name}"
+                self._check_project("find project", "GET", url, project)
+                return project
         return None
 
     def revisions(self, project_id: str) -> list[dict[str, Any]]:
-        path = f"/api/projects/{project_id}/revisions"
-        return list(self.request("list revisions", "GET", path).json().get("revisions", []))
+        return self._items("list revisions", f"/api/projects/{project_id}/revisions", "revisions")
 
     def archive(self, project_id: str, revision: str) -> bytes:
         path = f"/api/projects/{project_id}/archive"
@@ -196,12 +232,10 @@ class DigdagClient:
         return self.request("download archive", "GET", path, params=params).content
 
     def workflows(self, project_id: str) -> list[dict[str, Any]]:
-        path = f"/api/projects/{project_id}/workflows"
-        return list(self.request("list workflows", "GET", path).json().get("workflows", []))
+        return self._items("list workflows", f"/api/projects/{project_id}/workflows", "workflows")
 
     def schedules(self, project_id: str) -> list[dict[str, Any]]:
-        path = f"/api/projects/{project_id}/schedules"
-        return list(self.request("read schedules", "GET", path).json().get("schedules", []))
+        return self._items("read schedules", f"/api/projects/{project_id}/schedules", "schedules")
 
     def put_project(
         self, name: str, revision: str, archive: bytes, schedule_from: str | None = None
@@ -210,16 +244,17 @@ class DigdagClient:
         if schedule_from:
             params["schedule_from"] = schedule_from
         headers = {"Content-Type": "application/gzip", "Content-Length": str(len(archive))}
-        response = self.request(
+        reply = self._json(
             "push", "PUT", "/api/projects", params=params, content=archive, headers=headers
         )
-        return dict(response.json())
+        url = f"{self.base_url}/api/projects?project={name}&revision={revision}"
+        self._check_project("push", "PUT", url, reply)
+        return reply
 
     def put_secret(self, project_id: str, key: str, value: str) -> None:
         path = f"/api/projects/{project_id}/secrets/{key}"
         self.request(f"set secret {key}", "PUT", path, json={"value": value}, ok=(200, 204))
 
     def secret_keys(self, project_id: str) -> list[str]:
-        path = f"/api/projects/{project_id}/secrets"
-        body = self.request("list secrets", "GET", path).json()
-        return [str(s.get("key")) for s in body.get("secrets", [])]
+        items = self._items("list secrets", f"/api/projects/{project_id}/secrets", "secrets")
+        return [str(item.get("key")) for item in items]

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -363,3 +365,43 @@ def test_a_schedule_that_has_ended_pushes_and_reads_back_without_a_crash(
     assert schedule["nextRunTime"] == "9999-01-01T00:00:00Z"
     code, out, _ = cli(capsys, server, "status")
     assert code == 0, out
+
+
+# --- an endpoint that is not the Digdag API -------------------------------------------------
+
+
+class _WebPage(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        body = b"<html><body>Sign in to the console</body></html>"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.mark.parametrize("command", ["plan", "push", "status", "history"])
+def test_an_endpoint_that_answers_a_web_page_is_a_clear_error_not_a_bug(
+    workdir: Path, capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _WebPage)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{httpd.server_address[1]}"
+    try:
+        code = main([command, "--target", "digdag", "--endpoint", url])
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    out, err = capsys.readouterr()
+    assert code in (1, 2), out + err
+    assert "Traceback" not in err and "bug" not in err
+    assert (
+        f"find project failed: 200 from GET {url}/api/projects?name={PROJECT}: the answer is "
+        "not the Digdag API's (text/html: '<html><body>Sign in to the console</body></html>'); "
+        "check that the endpoint is a workflow API server such as "
+        "https://api-workflow.treasuredata.com"
+    ) in out + err
