@@ -208,7 +208,10 @@ def parse_instant(text: str | None, tz: dt.tzinfo, flag: str = "--from") -> dt.d
         raise UsageError(
             f"{flag}: expected an ISO-8601 time such as 2026-03-08T00:00:00Z; got {text!r}"
         ) from None
-    return value if value.tzinfo else value.replace(tzinfo=tz)
+    value = value if value.tzinfo else value.replace(tzinfo=tz)
+    if not dt.datetime(1970, 1, 1, tzinfo=dt.UTC) <= value < dt.datetime(9999, 1, 1, tzinfo=dt.UTC):
+        raise UsageError(f"{flag}: expected a time from 1970 to 9998; got {text!r}")
+    return value
 
 
 def schedule_preview(

@@ -405,8 +405,11 @@ def iter_runs(schedule: Schedule, start: datetime) -> Iterator[Run]:
         raise ValueError("start must be a timezone-aware datetime")
     tz = parse_timezone(schedule.timezone)
     delay, step = delay_seconds(schedule), _stepper(schedule, tz)
-    first = None if schedule.start is None else _local_midnight(schedule.start, tz)
-    after = None if schedule.end is None else _local_midnight(schedule.end + timedelta(days=1), tz)
+    # A start before 1970 bounds nothing from 1970 on (and would step out of range).
+    first = None if schedule.start is None else max(_local_midnight(schedule.start, tz), 0)
+    after = None  # an end in the year 9999 is past Digdag's SCHEDULE_END: no bound at all
+    if schedule.end is not None and schedule.end.year < 9999:
+        after = _local_midnight(schedule.end + timedelta(days=1), tz)
     micros = (start - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
     last = micros // 10**6 - (1 if micros % 10**6 == 0 else 0) - delay
     if schedule.kind == "seconds_interval":  # getFirstScheduleTime(t) is next(t - 1 ns)

@@ -126,3 +126,41 @@ def test_two_generates_in_one_second_keep_both_backups(tmp_path: Path) -> None:
     assert main(["generate", "--config", path, "--output", out]) == 0
     backups = sorted((tmp_path / ".digsync" / "semantic_layer_sync" / "backups").rglob("w.dig"))
     assert sorted(b.read_bytes() for b in backups) == sorted(versions)
+
+
+def write_dig(tmp_path: Path, schedule: str, timezone: str = "UTC") -> str:
+    path = tmp_path / "w.dig"
+    path.write_text(f"timezone: {timezone}\nschedule:\n{schedule}+a:\n  echo>: hi\n", "utf-8")
+    return str(path)
+
+
+def test_schedule_with_end_in_the_year_9999_runs_without_a_bound(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    dig = write_dig(tmp_path, "  daily>: 01:00:00\n  end: 9999-12-31\n")
+    assert main(["schedule", "--dig", dig, "--from", "2026-01-01T00:00:00Z", "--next", "1"]) == 0
+    assert capsys.readouterr().out == (
+        "every day at 01:00 (UTC), until 9999-12-31\n"
+        "  2026-01-01T01:00:00+00:00   (session 2026-01-01T00:00:00+00:00)\n"
+    )
+
+
+def test_schedule_with_start_in_the_year_1_starts_now(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    dig = write_dig(tmp_path, "  daily>: 01:00:00\n  start: 0001-01-01\n", "America/Los_Angeles")
+    assert main(["schedule", "--dig", dig, "--from", "2026-01-01T00:00:00Z", "--next", "1"]) == 0
+    assert "  2026-01-01T01:00:00-08:00   (session 2026-01-01T00:00:00-08:00)\n" in (
+        capsys.readouterr().out
+    )
+
+
+@pytest.mark.parametrize("when", ["0001-01-01T00:00:00Z", "9999-06-01T00:00:00Z"])
+def test_from_outside_1970_to_9998_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], when: str
+) -> None:
+    dig = write_dig(tmp_path, "  daily>: 01:00:00\n")
+    assert main(["schedule", "--dig", dig, "--from", when]) == 2
+    assert capsys.readouterr().err == (
+        f"error: --from: expected a time from 1970 to 9998; got '{when}'\n"
+    )
