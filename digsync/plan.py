@@ -101,8 +101,8 @@ def schedule_changes(
         out.append(
             ScheduleChange(
                 name,
-                b.description() if b else "no such workflow",
-                a.description() if a else "no such workflow (removed)",
+                b.description() if b else "none (a new workflow)",
+                a.description() if a else "none (the workflow is removed)",
                 b.runs(now, RUNS_SHOWN) if b else [],
                 a.runs(now, RUNS_SHOWN) if a else [],
             )

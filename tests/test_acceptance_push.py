@@ -405,3 +405,15 @@ def test_an_endpoint_that_answers_a_web_page_is_a_clear_error_not_a_bug(
         "check that the endpoint is a workflow API server such as "
         "https://api-workflow.treasuredata.com"
     ) in out + err
+
+
+def test_plan_of_a_new_project_says_the_workflow_is_new(
+    workdir: Path, server: FakeDigdag, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = cli(capsys, server, "plan")
+    assert code == 1
+    assert (
+        "schedule of semantic_layer_sync: none (a new workflow) -> every day at 03:00 (UTC)\n"
+        in out
+    )
+    assert "  next runs before:  none\n" in out
