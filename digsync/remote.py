@@ -91,7 +91,10 @@ def push_one(
         result = push_plan(plan, target, ledger, config_text, schedule_from, author)
         pending.clear(ledger.dir)  # a push that reached the server ends a pending one
     except ConfigError as exc:
-        return PushResult(path, "failed", None, f"invalid config: {exc.problems[0]}")
+        errors = [p for p in exc.problems if p.severity == "error"] or exc.problems
+        more = f" (and {len(errors) - 1} more: digsync validate --config {path})"
+        message = f"invalid config: {errors[0]}" + (more if len(errors) > 1 else "")
+        return PushResult(path, "failed", None, message)
     except UsageError:
         raise  # the command is wrong for every project, not this push
     except DigsyncError as exc:

@@ -417,3 +417,21 @@ def test_plan_of_a_new_project_says_the_workflow_is_new(
         in out
     )
     assert "  next runs before:  none\n" in out
+
+
+def test_push_of_an_invalid_config_says_how_many_problems_it_has(
+    workdir: Path, server: FakeDigdag, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = BASE.replace("frequency: daily", "frequency: dayly").replace(
+        "timezone: UTC", "timezone: Mars"
+    )
+    (workdir / "config.yaml").write_text("approval: {}\n" + bad, encoding="utf-8")
+    code, out, _ = cli(capsys, server, "push", "--json")
+    assert code == 1
+    (result,) = json.loads(out)["results"]
+    assert result["message"] == (
+        "invalid config: config.yaml:9:16: sync.schedule.frequency: expected one of manual, "
+        "hourly, daily, weekly, monthly, interval, custom; got 'dayly' (did you mean 'daily'?) "
+        "(and 1 more: digsync validate --config config.yaml)"
+    )
+    assert server.requests == []
