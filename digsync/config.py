@@ -311,8 +311,8 @@ def _check_directive(
     """Validate the rendered block with the same code the linter uses."""
     from digsync.schedule import parse_schedule
 
-    if any(p.severity == "error" for p in v.problems):
-        return block
+    if any(p.severity == "error" and p.key_path.startswith("sync.schedule") for p in v.problems):
+        return block  # its own fields are wrong already: one error each is enough
     try:
         return parse_schedule(block, tz).directive()
     except ScheduleError as exc:

@@ -524,3 +524,15 @@ def test_auto_generation_options_digsync_does_not_honour_are_warnings() -> None:
         "warning: auto_generation.generate.business_terms: is not supported by digsync and is "
         "ignored",
     ]
+
+
+def test_an_invalid_cron_is_reported_beside_errors_elsewhere() -> None:
+    text = BASE.replace("sync_mode: delta", "sync_mode: fulll").replace(
+        "frequency: daily", "frequency: custom\n    cron_expression: '61 * * * *'"
+    )
+    with pytest.raises(ConfigError) as info:
+        parse_config(text)
+    assert [p.key_path for p in info.value.problems] == [
+        "sync.sync_mode",
+        "sync.schedule.cron_expression",
+    ]
