@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from pathlib import Path
 from typing import NamedTuple
@@ -17,6 +17,7 @@ from digsync.history import Ledger, state_dir
 from digsync.plan import Plan, make_plan
 from digsync.push import ConcurrentChange, PushResult, push_plan, scrub
 from digsync.targets import Target, TargetSettings, open_target, settings
+from digsync.term import Progress
 
 
 class TargetChoice(NamedTuple):
@@ -150,7 +151,13 @@ def push_many(
         if len(paths) == 1:
             return [push_one(paths[0], pool, expect_revision, schedule_from, project=project)]
         workers = max(1, min(jobs, len(paths), int(os.environ.get("DIGSYNC_MAX_JOBS", "32"))))
-        with ThreadPoolExecutor(max_workers=workers) as executor:
-            return list(executor.map(lambda p: push_one(p, pool, None, schedule_from), paths))
+        with (
+            ThreadPoolExecutor(max_workers=workers) as executor,
+            Progress(len(paths), "pushing") as progress,
+        ):
+            futures = [executor.submit(push_one, p, pool, None, schedule_from) for p in paths]
+            for done in as_completed(futures):
+                progress.advance(done.result().project)
+            return [future.result() for future in futures]
     finally:
         pool.close()

@@ -8,7 +8,7 @@ from digsync.config import Config
 from digsync.errors import UsageError
 from digsync.history import Ledger
 from digsync.project import content_hash, revision_name
-from digsync.push import push_files
+from digsync.push import push_files, scrub
 from digsync.targets import Target
 
 
@@ -21,9 +21,15 @@ class RollbackResult(NamedTuple):
 
 
 def rollback(
-    config: Config, target: Target, ledger: Ledger, revision: str | None
+    config: Config,
+    target: Target,
+    ledger: Ledger,
+    revision: str | None,
+    author: str | None = None,
 ) -> RollbackResult:
-    """Re-push ``revision`` (default: the one before the current) under a fresh name."""
+    """Re-push ``revision`` (default: the one before the current) under a fresh name.
+
+    ``author`` names who the ledger records (the API's token name); default: who()."""
     remote = target.current(config.project)
     if remote is None:
         raise UsageError(f"{config.project}: the project does not exist on {target.location}")
@@ -47,12 +53,15 @@ def rollback(
         "previous_revision": remote.revision,
         "rolled_back_to": revision,
     }
+    if author is not None:
+        base["who"] = author
     try:
         pushed, warnings = push_files(
             target, config.project, files, fresh, remote, config.secrets()
         )
     except Exception as exc:
-        ledger.append({**base, "result": "failed", "message": str(exc)})
+        message = scrub(str(exc), config.secrets().values())
+        ledger.append({**base, "result": "failed", "message": message})
         raise
     ledger.append(
         {

@@ -179,3 +179,28 @@ def test_status_names_a_pending_push_and_push_clears_it(
     assert json.loads(run(capsys, "status", "--json")[1])["projects"][0]["pending"] == marker
     assert run(capsys, "push")[0] == 0  # nothing to push, but the marker is stale now
     assert run(capsys, "status")[0] == 0
+
+
+def test_pushing_many_configs_draws_progress_on_a_terminal(
+    workdir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    second = workdir / "b.yaml"
+    second.write_text(BASE.replace("project: semantic_layer_sync", "project: other"))
+    stderr = Tty()
+    monkeypatch.setattr("sys.stderr", stderr)
+    monkeypatch.delenv("CI", raising=False)
+    assert main(["push", "--config", "config.yaml", "--config", str(second)]) == 0
+    drawn = stderr.getvalue()
+    assert "pushing [" in drawn and "2/2" in drawn
+    assert "2 pushed, 0 unchanged, 0 failed" in drawn
+    monkeypatch.setenv("CI", "true")
+    quiet = Tty()
+    monkeypatch.setattr("sys.stderr", quiet)
+    assert main(["push", "--config", "config.yaml", "--config", str(second)]) == 0
+    assert "pushing [" not in quiet.getvalue()

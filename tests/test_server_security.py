@@ -62,6 +62,13 @@ def test_with_a_token_every_write_needs_it_and_the_audit_names_its_owner(config:
         history = http.get(f"{API}/history").json()
         assert history["audit"][0]["who"] == "bob"
         assert history["revisions"][0]["who"] == "bob"  # the push ledger names the token too
+        data["sync"]["schedule"]["frequency"] = "hourly"
+        bob = {"Authorization": "Bearer tok-b"}
+        assert http.post(f"{API}/config", json=data, headers=bob).status_code == 200
+        alice = {"Authorization": "Bearer tok-a"}
+        assert http.post(f"{API}/rollback", json={}, headers=alice).status_code == 200
+        history = http.get(f"{API}/history").json()
+        assert (history["audit"][0]["who"], history["revisions"][0]["who"]) == ("alice", "alice")
 
 
 def test_tokens_parse_as_one_bare_token_or_named_ones() -> None:

@@ -339,7 +339,7 @@ class ConfigService:
                 "diff": "",
             }
             try:
-                result = rollback(config, target, ledger, revision)
+                result = rollback(config, target, ledger, revision, author)
             except UsageError as exc:
                 raise RollbackRefused(str(exc)) from None
             except DigsyncError as exc:  # the push failed: a change attempted is recorded
