@@ -206,6 +206,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="wait this long after the last change before pushing (default 1)",
     )
+    p.add_argument("--json", action="store_true", help="one JSON line per event")
     p.set_defaults(func=cmd_watch)
 
     p = command("schema", "print the JSON Schema of config.yaml")
@@ -325,7 +326,13 @@ def _choice(args: argparse.Namespace) -> Any:
 def cmd_plan(args: argparse.Namespace) -> int:
     from digsync.remote import plan_one
 
-    plans = [plan_one(path, _choice(args)) for path in _configs(args)]
+    try:
+        plans = [plan_one(path, _choice(args)) for path in _configs(args)]
+    except ConfigError:
+        raise
+    except DigsyncError as exc:  # exit 1 means "changes": a failed plan must not look so
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     if args.json:
         print(json.dumps({"plans": [p.to_json() for p in plans]}, indent=2))
     else:
@@ -537,4 +544,4 @@ def cmd_watch(args: argparse.Namespace) -> int:
 
     if args.debounce < 0:
         raise UsageError("--debounce: expected a number of seconds, at least 0")
-    return watch(args.config, _choice(args), debounce=args.debounce)
+    return watch(args.config, _choice(args), debounce=args.debounce, as_json=args.json)

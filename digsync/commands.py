@@ -29,7 +29,7 @@ def init_config(path: Path, force: bool = False) -> list[Path]:
     return [path, schema_path]
 
 
-def _problem_json(p: Problem) -> dict[str, Any]:
+def problem_json(p: Problem) -> dict[str, Any]:
     return {
         "path": p.mark.path if p.mark else None,
         "line": p.mark.line if p.mark else None,
@@ -56,7 +56,7 @@ def validate_configs(paths: list[str]) -> dict[str, Any]:
                 "path": path,
                 "valid": errors == 0,
                 "errors": errors,
-                "problems": [_problem_json(p) for p in problems],
+                "problems": [problem_json(p) for p in problems],
             }
         )
     return {"valid": all(e["valid"] for e in entries), "configs": entries}

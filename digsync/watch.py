@@ -143,8 +143,30 @@ def print_event(event: WatchEvent) -> None:
     print(event.message, file=stream, flush=True)
 
 
-def watch(config_path: str, choice: TargetChoice, debounce: float = 1.0) -> int:
-    """Watch until Ctrl-C (exit 0)."""
+def event_json(event: WatchEvent) -> str:
+    """One event as one line of JSON (``watch --json``)."""
+    import json
+
+    from digsync.commands import problem_json
+
+    return json.dumps(
+        {
+            "kind": event.kind,
+            "message": event.message,
+            "problems": [problem_json(p) for p in event.problems],
+        },
+        ensure_ascii=False,
+    )
+
+
+def print_event_json(event: WatchEvent) -> None:
+    print(event_json(event), flush=True)
+
+
+def watch(
+    config_path: str, choice: TargetChoice, debounce: float = 1.0, as_json: bool = False
+) -> int:
+    """Watch until Ctrl-C (exit 0); ``as_json``: one JSON line per event on stdout."""
     from digsync.server.service import ConfigService
 
     path = Path(config_path)
@@ -152,12 +174,14 @@ def watch(config_path: str, choice: TargetChoice, debounce: float = 1.0) -> int:
         raise UsageError(f"{config_path}: no such config file (create one with: digsync init)")
     service = ConfigService(path, choice)
     watcher = Watcher(service, path, debounce)
-    print(f"watching {config_path} (debounce {debounce:g} s); Ctrl-C to stop", flush=True)
+    report = print_event_json if as_json else print_event
+    banner = f"watching {config_path} (debounce {debounce:g} s); Ctrl-C to stop"
+    print(banner, file=sys.stderr if as_json else sys.stdout, flush=True)
     try:
         resumed = watcher.resume()
         if resumed is not None:
-            print_event(resumed)
-        run(watcher, threading.Event(), print_event)
+            report(resumed)
+        run(watcher, threading.Event(), report)
     except KeyboardInterrupt:
         pass
     finally:

@@ -338,7 +338,7 @@ def test_a_401_names_the_credential_to_check(
     with fake_digdag(auth="TD1 1/rightkey") as td:
         code = main(["plan", "--target", "td", "--endpoint", td.url])
         err = capsys.readouterr().err
-    assert code == 1
+    assert code == 2  # a failed plan is not "changes" (1)
     assert err == (
         f"error: find project failed: 401 from GET {td.url}/api/projects?name={PROJECT}: "
         "Authentication failed: missing or wrong Authorization (check TD_API_KEY: a master "

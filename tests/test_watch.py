@@ -221,3 +221,40 @@ def test_a_pending_push_is_retried_at_start(watcher: Watcher, config: Path) -> N
     assert pushes(config) == ["pushed"]
     assert pending.read(config.parent / ".digsync" / PROJECT) is None
     assert watcher.resume() is None
+
+
+def test_digsync_watch_json_prints_one_line_per_event(config: Path) -> None:
+    import json
+
+    command = [sys.executable, "-m", "digsync", "watch", "--config", str(config)]
+    proc = subprocess.Popen(
+        [*command, "--debounce", "0.1", "--json"],
+        cwd=config.parent,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None and proc.stderr is not None
+        assert proc.stderr.readline() == f"watching {config} (debounce 0.1 s); Ctrl-C to stop\n"
+        replace(config, CONFIG.replace("frequency: daily", "frequency: dayly"))
+        invalid = json.loads(proc.stdout.readline())
+        assert (invalid["kind"], invalid["message"]) == (
+            "invalid",
+            f"{config}: 1 error(s); nothing pushed",
+        )
+        (problem,) = [p for p in invalid["problems"] if p["severity"] == "error"]
+        assert (problem["key"], problem["hint"]) == (
+            "sync.schedule.frequency",
+            "did you mean 'daily'?",
+        )
+        replace(config, CONFIG.replace('"03:00:00"', '"08:00:00"'))
+        pushed = json.loads(proc.stdout.readline())
+        assert pushed["kind"] == "pushed" and pushed["message"].startswith(f"{config}: pushed")
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=60) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
