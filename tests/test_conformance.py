@@ -17,7 +17,11 @@ import pytest
 
 from digsync.lint import Finding, lint_paths, lint_text
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "conformance" / "digdag"
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "conformance" / "digdag"
+VENDORED = Path(__file__).resolve().parent / "data" / "digdag-conformance"
+# The workplace's shared corpus when it is there (it is the reference), else the copy
+# kept in the repository, so a clean clone anywhere runs the same checks.
+CORPUS = SHARED if (SHARED / "manifest.json").is_file() else VENDORED
 _OPERATOR = re.compile(r"does not support (\S+)>:")
 
 
@@ -107,3 +111,13 @@ def test_td_profile_flags_exactly_the_operators_td_does_not_run() -> None:
         if flagged != sorted(entry.get("td_hosted_unsupported_operators", [])):
             mismatches.append(f"{entry['file']}: flagged {flagged}")
     assert mismatches == []
+
+
+def test_the_vendored_copy_matches_the_shared_corpus() -> None:
+    """The copy in tests/data is the shared corpus, file for file (where both exist)."""
+    if CORPUS is VENDORED:
+        assert (VENDORED / "manifest.json").is_file()
+        return
+    shared = {p.relative_to(SHARED): p.read_bytes() for p in SHARED.rglob("*") if p.is_file()}
+    vendored = {p.relative_to(VENDORED): p.read_bytes() for p in VENDORED.rglob("*") if p.is_file()}
+    assert vendored == shared
