@@ -19,13 +19,14 @@ class FileAction(NamedTuple):
     diff: str = ""
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write via a temporary file in the same folder, fsync, then rename over the target."""
+def atomic_write(path: Path, data: bytes, mode: int = 0o644, sync_dir: bool = False) -> None:
+    """Write via a temporary file in the same folder, fsync, then rename over the target;
+    ``sync_dir`` also fsyncs the folder, so the rename itself survives a power cut."""
     path.parent.mkdir(parents=True, exist_ok=True)
     # A name unique to this process and call; O_EXCL refuses to reuse a stray one.
     # (tempfile would pull in random and shutil, a tenth of our start-up.)
     tmp = path.parent / f".{path.name}.{os.getpid()}.{next(_COUNTER)}.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
@@ -35,6 +36,12 @@ def atomic_write(path: Path, data: bytes) -> None:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+    if sync_dir:
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
 
 
 Backup = Callable[[str, bytes], object]

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
-import itertools
 import os
 import threading
 from collections.abc import Iterator
@@ -19,7 +18,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import NamedTuple
 
-_COUNTER = itertools.count()
+from digsync.writer import atomic_write
+
 _LOCKS: dict[Path, threading.Lock] = {}
 _LOCKS_GUARD = threading.Lock()
 
@@ -87,24 +87,7 @@ def save(path: Path, data: bytes) -> None:
 
     A config.yaml that is a symlink stays one: the file it points to is replaced."""
     path = path.resolve()
-    folder = path.parent
-    tmp = folder / f".{path.name}.{os.getpid()}.{next(_COUNTER)}.tmp"
-    mode = _mode(path)
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    dir_fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+    atomic_write(path, data, mode=_mode(path), sync_dir=True)
 
 
 def remove_stale_temps(path: Path) -> list[Path]:
