@@ -19,9 +19,13 @@ class FileAction(NamedTuple):
     diff: str = ""
 
 
-def atomic_write(path: Path, data: bytes, mode: int = 0o644, sync_dir: bool = False) -> None:
+def atomic_write(
+    path: Path, data: bytes, mode: int = 0o644, sync_dir: bool = False, fsync: bool = True
+) -> None:
     """Write via a temporary file in the same folder, fsync, then rename over the target;
-    ``sync_dir`` also fsyncs the folder, so the rename itself survives a power cut."""
+    ``sync_dir`` also fsyncs the folder, so the rename itself survives a power cut.
+    ``fsync=False`` keeps the rename atomic for readers but skips the disk flush: for
+    files a fresh render recreates (``generate --check`` notices a lost one)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     # A name unique to this process and call; O_EXCL refuses to reuse a stray one.
     # (tempfile would pull in random and shutil, a tenth of our start-up.)
@@ -30,8 +34,9 @@ def atomic_write(path: Path, data: bytes, mode: int = 0o644, sync_dir: bool = Fa
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
+            if fsync:
+                handle.flush()
+                os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -69,7 +74,7 @@ def sync_files(
         if not check:
             if current is not None and backup is not None:
                 backup(rel, current)
-            atomic_write(target, data)
+            atomic_write(target, data, fsync=False)  # generated: a render recreates it
         actions.append(FileAction(target, action, diff))
     return actions
 
