@@ -68,7 +68,13 @@ def lint_paths(paths: Sequence[str | os.PathLike[str]], profile: str = "td") -> 
     for raw in paths:
         target = Path(raw)
         if target.is_dir():
-            for dig in _workflow_files(target):
+            workflows = _workflow_files(target)
+            if not workflows:
+                raise UsageError(
+                    f"{raw}: no workflow here (a project folder has .dig files at its top "
+                    "level); name the project folder or the .dig files"
+                )
+            for dig in workflows:
                 found.update(lint_file(dig, profile, target))
         elif target.is_file():
             found.update(lint_file(target, profile, target.parent))

@@ -779,3 +779,9 @@ def test_a_project_in_the_current_folder_finds_its_files(
     (finding,) = lint_paths(["wf.dig"])
     assert (finding.line, finding.code) == (4, "missing-file")
     assert finding.message.startswith("td> names ../x.sql, outside the project folder")
+
+
+def test_a_folder_without_workflows_is_a_usage_error(tmp_path: Path) -> None:
+    (tmp_path / "queries").mkdir()
+    with pytest.raises(UsageError, match=r"queries: no workflow here \(a project folder"):
+        lint_paths([tmp_path / "queries"])
