@@ -53,3 +53,30 @@ def time_command(
         run()
         samples.append(time.perf_counter() - start)
     return statistics.median(samples)
+
+
+class ChildServer:
+    """A fake server run by ``script`` in a child process (so it does not share our
+    GIL): it prints its URL first, then answers one line per command on stdin."""
+
+    def __init__(self, script: str) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", script],
+            cwd=ROOT,
+            text=True,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+        )
+        assert self.proc.stdout and self.proc.stdin
+        self.url = self.proc.stdout.readline().strip()
+
+    def ask(self, command: str) -> str:
+        assert self.proc.stdout and self.proc.stdin
+        self.proc.stdin.write(command + "\n")
+        self.proc.stdin.flush()
+        return self.proc.stdout.readline().strip()
+
+    def close(self) -> None:
+        assert self.proc.stdin
+        self.proc.stdin.close()
+        self.proc.wait(timeout=30)

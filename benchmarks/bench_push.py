@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from _common import EXAMPLE, ROOT
+from _common import EXAMPLE, ROOT, ChildServer
 
 sys.path.insert(0, str(ROOT))
 
@@ -36,30 +35,11 @@ with FakeDigdag() as server:
 """
 
 
-class Server:
-    """The fake server in a child process, driven over its stdin."""
+class Server(ChildServer):
+    """The fake Digdag server in a child process."""
 
     def __init__(self) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-c", SERVER],
-            cwd=ROOT,
-            text=True,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-        )
-        assert self.proc.stdout and self.proc.stdin
-        self.url = self.proc.stdout.readline().strip()
-
-    def ask(self, command: str) -> str:
-        assert self.proc.stdout and self.proc.stdin
-        self.proc.stdin.write(command + "\n")
-        self.proc.stdin.flush()
-        return self.proc.stdout.readline().strip()
-
-    def close(self) -> None:
-        assert self.proc.stdin
-        self.proc.stdin.close()
-        self.proc.wait(timeout=30)
+        super().__init__(SERVER)
 
 
 PROJECTS = int(os.environ.get("BENCH_PROJECTS", "1000"))

@@ -16,7 +16,6 @@ that matters there.
 from __future__ import annotations
 
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import time
@@ -25,7 +24,7 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any
 
-from _common import ROOT
+from _common import ROOT, ChildServer
 
 sys.path.insert(0, str(ROOT))
 
@@ -166,25 +165,11 @@ with FakeTD() as server:
 """
 
 
-class Server:
-    """The fake TD API in a child process, driven over its stdin."""
+class Server(ChildServer):
+    """The fake TD API in a child process."""
 
     def __init__(self) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-c", SERVER],
-            cwd=ROOT,
-            text=True,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-        )
-        assert self.proc.stdout
-        self.url = self.proc.stdout.readline().strip()
-
-    def ask(self, line: str) -> str:
-        assert self.proc.stdout and self.proc.stdin
-        self.proc.stdin.write(line + "\n")
-        self.proc.stdin.flush()
-        return self.proc.stdout.readline().strip()
+        super().__init__(SERVER)
 
     def tables(self, tables: dict[str, Any]) -> None:
         import json
@@ -194,11 +179,6 @@ class Server:
     def counts(self) -> tuple[int, int]:
         jobs, requests = self.ask("counts").split()
         return int(jobs), int(requests)
-
-    def close(self) -> None:
-        assert self.proc.stdin
-        self.proc.stdin.close()
-        self.proc.wait(timeout=30)
 
 
 def bench_td(base: dict[str, dict[str, list[tuple[str, str]]]]) -> None:
