@@ -12,6 +12,7 @@ import pytest
 from digsync.cli import main
 from tests.conftest import BASE
 from tests.fake_digdag import FakeDigdag, fake_digdag
+from tests.push_helpers import cli, push_workdir
 
 WEBHOOK = "https://hooks.slack.com/services/T1/B1/TOPSECRETWEBHOOK"
 CONFIG = (
@@ -34,28 +35,7 @@ def server() -> Iterator[FakeDigdag]:
 
 @pytest.fixture
 def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    for name in (
-        "DIGSYNC_TARGET",
-        "DIGSYNC_ENDPOINT",
-        "DIGSYNC_STATE_DIR",
-        "TD_API_KEY",
-        "DIGDAG_AUTHORIZATION",
-    ):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("DIGSYNC_USER", "tester")
-    monkeypatch.setenv("DIGSYNC_RETRY_BASE", "0.01")
-    monkeypatch.setenv("DIGSYNC_RETRY_MAX_BACKOFF", "0.05")
-    monkeypatch.setenv("DIGSYNC_RETRY_TOTAL", "20")
-    monkeypatch.setenv("DIGSYNC_HTTP_TIMEOUT", "1")
-    (tmp_path / "config.yaml").write_text(CONFIG, encoding="utf-8")
-    return tmp_path
-
-
-def cli(capsys: pytest.CaptureFixture[str], server: FakeDigdag, *args: str) -> tuple[int, str, str]:
-    code = main([*args, "--target", "digdag", "--endpoint", server.url])
-    out, err = capsys.readouterr()
-    return code, out, err
+    return push_workdir(tmp_path, monkeypatch, CONFIG, retry_total="20", http_timeout="1")
 
 
 def push_json(capsys: pytest.CaptureFixture[str], server: FakeDigdag) -> tuple[int, dict[str, str]]:
