@@ -110,6 +110,28 @@ def free_port() -> int:
 
 
 @contextmanager
+@contextmanager
+def digsync_child(*args: str, cwd: Path) -> Iterator[subprocess.Popen[str]]:
+    """``python -m digsync ARGS`` as a child with text pipes; killed if still alive."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "digsync", *args],
+        cwd=cwd,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+        for stream in (proc.stdout, proc.stderr):
+            if stream is not None:
+                stream.close()
+
+
 def server_process(
     config_path: Path | str,
     *,

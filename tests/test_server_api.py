@@ -328,33 +328,19 @@ def test_the_page_is_served_with_the_csp(client: httpx.Client) -> None:
 
 
 def test_digsync_serve_prints_the_url_to_open_and_stops_on_ctrl_c(config: Path) -> None:
-    import os
     import signal
-    import subprocess
-    import sys
 
-    from tests.server_fixtures import ROOT, free_port
+    from tests.server_fixtures import digsync_child, free_port
 
     port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "digsync", "serve", "--config", str(config), "--port", str(port)],
-        cwd=config.parent,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    try:
+    args = ("serve", "--config", str(config), "--port", str(port))
+    with digsync_child(*args, cwd=config.parent) as proc:
         assert proc.stdout is not None
         line = proc.stdout.readline()
         assert line == f"digsync serve: open http://127.0.0.1:{port}/  (Ctrl-C to stop)\n"
         assert httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=30).status_code == 200
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=60) == 0
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
 
 
 def test_a_busy_port_is_a_usage_error(config: Path) -> None:

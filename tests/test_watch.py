@@ -8,7 +8,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,7 +18,7 @@ from digsync.history import Ledger
 from digsync.remote import TargetChoice
 from digsync.server.service import ConfigService
 from digsync.watch import Watcher, WatchEvent, file_state, run
-from tests.server_fixtures import CONFIG, PROJECT, ROOT, prepare_workdir
+from tests.server_fixtures import CONFIG, PROJECT, digsync_child, prepare_workdir
 
 DEBOUNCE = 1.0
 
@@ -189,25 +188,14 @@ def test_the_loop_runs_in_real_time_until_stopped(service: ConfigService, config
 
 
 def test_digsync_watch_pushes_an_edit_and_exits_0_on_ctrl_c(config: Path) -> None:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "digsync", "watch", "--config", str(config), "--debounce", "0.1"],
-        cwd=config.parent,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
+    args = ("watch", "--config", str(config), "--debounce", "0.1")
+    with digsync_child(*args, cwd=config.parent) as proc:
         assert proc.stdout is not None
         assert proc.stdout.readline() == f"watching {config} (debounce 0.1 s); Ctrl-C to stop\n"
         replace(config, CONFIG.replace('"03:00:00"', '"08:00:00"'))
         assert proc.stdout.readline().startswith(f"{config}: pushed revision digsync-")
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=60) == 0
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
     assert 'daily>: "08:00:00"' in dig(config)
 
 
@@ -226,16 +214,8 @@ def test_a_pending_push_is_retried_at_start(watcher: Watcher, config: Path) -> N
 def test_digsync_watch_json_prints_one_line_per_event(config: Path) -> None:
     import json
 
-    command = [sys.executable, "-m", "digsync", "watch", "--config", str(config)]
-    proc = subprocess.Popen(
-        [*command, "--debounce", "0.1", "--json"],
-        cwd=config.parent,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
+    args = ("watch", "--config", str(config), "--debounce", "0.1", "--json")
+    with digsync_child(*args, cwd=config.parent) as proc:
         assert proc.stdout is not None and proc.stderr is not None
         assert proc.stderr.readline() == f"watching {config} (debounce 0.1 s); Ctrl-C to stop\n"
         replace(config, CONFIG.replace("frequency: daily", "frequency: dayly"))
@@ -254,7 +234,3 @@ def test_digsync_watch_json_prints_one_line_per_event(config: Path) -> None:
         assert pushed["kind"] == "pushed" and pushed["message"].startswith(f"{config}: pushed")
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=60) == 0
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
