@@ -110,7 +110,6 @@ def free_port() -> int:
 
 
 @contextmanager
-@contextmanager
 def digsync_child(*args: str, cwd: Path) -> Iterator[subprocess.Popen[str]]:
     """``python -m digsync ARGS`` as a child with text pipes; killed if still alive."""
     proc = subprocess.Popen(
@@ -132,6 +131,7 @@ def digsync_child(*args: str, cwd: Path) -> Iterator[subprocess.Popen[str]]:
                 stream.close()
 
 
+@contextmanager
 def server_process(
     config_path: Path | str,
     *,
