@@ -45,6 +45,9 @@ __all__ = [
 STORED: dict[str, Any] = {}
 """What the tasks stored when not running under Digdag."""
 
+# Both entry points spell out the same parameters on purpose: Digdag's runner passes a
+# function only the names inspect.getfullargspec finds on it, which ignores wrappers.
+
 
 def detect_schema_changes(
     semantic_database: str,
