@@ -20,6 +20,18 @@ def test_example_config_is_valid() -> None:
     assert config.warnings == ()
 
 
+@pytest.mark.parametrize("name", ["examples/config.yaml", "digsync/templates/config.yaml"])
+def test_shipped_configs_read_the_same_in_yaml_1_1(name: str) -> None:
+    """digsync init writes the template as it is: a YAML 1.1 reader (PyYAML, the
+    original system's tools) must read it as digsync does."""
+    import yaml
+
+    from digsync.yamlload import load
+
+    text = (EXAMPLE.parents[1] / name).read_text(encoding="utf-8")
+    assert yaml.safe_load(text) == load(text, name).data
+
+
 def test_unquoted_time_stays_a_string() -> None:
     config = parse_config(BASE.replace('time: "03:00:00"', "time: 10:00:00"))
     assert config.schedule.directive == {"daily>": "10:00:00"}

@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -178,6 +179,41 @@ def test_any_json_config_is_written_as_yaml_that_reads_back_the_same(data: Any, 
     changed["edited"] = edit
     second = to_yaml(changed, first)
     assert reads_back(second, changed)
+
+
+def test_a_new_time_in_a_safe_dump_style_file_reads_the_same_in_yaml_1_1() -> None:
+    """PyYAML (YAML 1.1) reads plain 39:00 as the sexagesimal number 2340."""
+    old = "sync:\n  schedule:\n    frequency: daily\n    time: 03:00:00\n"
+    data = {"sync": {"schedule": {"frequency": "hourly", "time": "39:00"}}}
+    text = to_yaml(data, old)
+    assert 'time: "39:00"' in text
+    assert yaml.safe_load(text) == data
+
+
+YAML11_AMBIGUOUS = [
+    *("39:00", "1:30:00", "-1:20", "190:20:30.15"),  # sexagesimal int and float
+    *("yes", "No", "ON", "off", "y", "N", "True", "FALSE"),  # YAML 1.1 booleans
+    *("012", "0o17", "0x1F", "0b101", "1_000", "+1", ".5", "1e3"),  # numbers in 1.1 or 1.2
+    *("~", "null", "", "2026-01-01", "2026-01-01 03:00:00", "<<", "="),
+]
+
+
+@pytest.mark.parametrize("value", YAML11_AMBIGUOUS)
+def test_values_a_yaml_1_1_reader_would_retype_are_quoted(value: str) -> None:
+    old = "sync:\n  schedule:\n    time: 03:00:00   # as PyYAML's safe_dump wrote it\n"
+    data = {"sync": {"schedule": {"time": value, value: "key"}}}
+    text = to_yaml(data, old)
+    assert same(data_of(text), data)
+    assert yaml.safe_load(text) == data, text
+    fresh = to_yaml(data, None)
+    assert yaml.safe_load(fresh) == data, fresh
+
+
+@settings(max_examples=150, derandomize=True, deadline=None, database=None)
+@given(data=st.dictionaries(st.text(), st.text() | st.integers() | st.booleans(), max_size=6))
+def test_any_string_config_reads_the_same_in_yaml_1_1(data: dict[str, Any]) -> None:
+    text = to_yaml({"extra": data}, COMMENTED)
+    assert yaml.safe_load(text)["extra"] == data
 
 
 @pytest.mark.parametrize("char", ["\x85", "\u2028", "\u2029", "\x00", "\t", "\ufeff", "\xa0"])

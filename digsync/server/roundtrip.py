@@ -9,6 +9,7 @@ data (an alias shared by two places, say), a fresh document is written instead.
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 from typing import Any
@@ -24,6 +25,8 @@ from ruamel.yaml.scalarstring import (
     SingleQuotedScalarString,
 )
 from ruamel.yaml.tokens import CommentToken
+from yaml.nodes import ScalarNode
+from yaml.resolver import Resolver
 
 from digsync.errors import YamlSyntaxError
 from digsync.yamlload import load, resolve_core
@@ -212,9 +215,29 @@ def _key(key: Any) -> Any:
 
 
 def _reads_as_itself(text: str) -> bool:
-    """A plain scalar with this text would be read back as this string."""
+    """A plain scalar with this text would be read back as this string, by digsync's
+    YAML 1.2 loader and by a YAML 1.1 reader (PyYAML, SnakeYAML, the original system's
+    tools), which takes ``39:00`` for 2340, ``on`` for true, ``012`` for 10 and ``~``,
+    dates and ``<<`` for other things."""
     value = resolve_core(text)
-    return isinstance(value, str) and value == text
+    return isinstance(value, str) and value == text and yaml11_reads_as_string(text)
+
+
+def yaml11_reads_as_string(text: str) -> bool:
+    """True when a YAML 1.1 reader types this plain scalar as a string. PyYAML's
+    resolver is YAML 1.1's, except that the spec also makes y and n booleans."""
+    if text in ("y", "Y", "n", "N"):
+        return False
+    tag: str = _yaml11_resolver().resolve(ScalarNode, text, (True, False))
+    return tag == _YAML11_STR
+
+
+_YAML11_STR = "tag:yaml.org,2002:str"
+
+
+@functools.cache
+def _yaml11_resolver() -> Resolver:
+    return Resolver()
 
 
 def _needs_escapes(text: str) -> bool:
