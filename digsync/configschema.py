@@ -69,8 +69,15 @@ SCHEDULE = Spec(
             "Skip a run that starts later than this after its time (e.g. 1h).",
             example="1h",
         ),
-        "start": Spec("string", "First date (YYYY-MM-DD) runs may happen.", example="2026-01-01"),
-        "end": Spec("string", "Last date (YYYY-MM-DD, inclusive) runs may happen."),
+        "start": Spec(
+            "string",
+            "First date (YYYY-MM-DD) runs may happen. Needs Digdag 0.10.5 or later.",
+            example="2026-01-01",
+        ),
+        "end": Spec(
+            "string",
+            "Last date (YYYY-MM-DD, inclusive) runs may happen. Needs Digdag 0.10.5 or later.",
+        ),
     },
 )
 
@@ -306,6 +313,23 @@ SECTIONS: dict[str, Spec] = {
 }
 
 SECTIONS["auto_generation"] = AUTO_GENERATION
+WAREHOUSE_TYPES = ("td", "sqlite")
+SECTIONS["warehouse"] = Spec(
+    "object",
+    "Where the workflow's tasks read the catalog and write the semantic layer. td (the "
+    "default) is Treasure Data. sqlite is the self-hosted mode: a folder of "
+    "<database>.sqlite files on the Digdag server's host; the render then needs no docker "
+    "image and no td.apikey secret, and runs on a self-hosted Digdag server.",
+    properties={
+        "type": Spec("string", "td or sqlite.", "td", enum=WAREHOUSE_TYPES),
+        "path": Spec(
+            "string",
+            "sqlite: the folder of <database>.sqlite files, relative to config.yaml's "
+            "folder or absolute. The workflow is rendered with its absolute path.",
+            example="warehouse",
+        ),
+    },
+)
 SECTIONS["target"] = Spec(
     "object",
     "Where push sends the project (no secrets here: the API key comes from TD_API_KEY).",

@@ -261,6 +261,16 @@ def _check_schedule(doc: LoadedDig, report: Report, timezone: str) -> None:
     except ScheduleError as exc:
         message = str(exc)
         report.error(_schedule_mark(doc, block, message), "schedule", message)
+        return
+    for option in block:
+        if option in ("start", "end"):
+            report.warning(
+                doc.key_mark(("schedule", option)),
+                "schedule-version",
+                f"schedule {option}: needs Digdag 0.10.5 or later; 0.10.4 and older refuse "
+                f"the push (Parameter '{option}' is not used at schedule)",
+            )
+            return  # one note per schedule
 
 
 def _schedule_mark(doc: LoadedDig, block: dict[str, Any], message: str) -> Any:

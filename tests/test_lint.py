@@ -151,6 +151,21 @@ def test_schedule() -> None:
     assert [(r[0], r[1], r[2]) for r in rows] == [(2, 12, "schedule")]
 
 
+def test_schedule_start_and_end_get_a_note_on_the_digdag_version() -> None:
+    text = 'schedule:\n  daily>: 07:00:00\n  end: "2027-01-01"\n  start: "2026-01-01"\n'
+    assert lint(text) == [
+        (
+            3,
+            3,
+            "schedule-version",
+            "warning",
+            "schedule end: needs Digdag 0.10.5 or later; 0.10.4 and older refuse the push "
+            "(Parameter 'end' is not used at schedule)",
+        )
+    ]
+    assert lint("schedule:\n  daily>: 07:00:00\n") == []
+
+
 def test_top_level_export_must_be_a_mapping() -> None:
     assert lint("_export: [a]\n") == [
         (
