@@ -182,7 +182,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--warehouse",
         metavar="DIR",
-        help="local warehouse folder of SQLite files (default: $DIGSYNC_WAREHOUSE, else TD)",
+        help="local warehouse folder of SQLite files (default: the config's warehouse.path "
+        "with type sqlite, else $DIGSYNC_WAREHOUSE, else TD)",
     )
     p.add_argument("--demo", action="store_true", help="run the local demo in --warehouse DIR")
     p.add_argument("-v", "--verbose", action="store_true", help="list every change")

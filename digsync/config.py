@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -67,6 +68,26 @@ class ScheduleSettings(NamedTuple):
     directive: dict[str, object] | None
 
 
+class Warehouse(NamedTuple):
+    """Where the tasks run: ``td`` (Treasure Data) or ``sqlite`` (a folder of SQLite files,
+    the self-hosted mode). ``path`` is as config.yaml writes it; see ``folder``."""
+
+    type: str = "td"
+    path: str | None = None
+
+    @property
+    def is_local(self) -> bool:
+        return self.type == "sqlite"
+
+    def folder(self, config_path: str) -> str:
+        """The warehouse folder as an absolute path: a relative ``path`` is taken from
+        config.yaml's folder (the tasks run in a temporary folder on the server)."""
+        if self.path is None:
+            raise ValueError("warehouse.path is set only for type sqlite")
+        base = Path(config_path).parent
+        return os.path.normpath(os.path.abspath(base / Path(self.path).expanduser()))
+
+
 class Config(NamedTuple):
     path: str
     semantic_database: str
@@ -88,6 +109,7 @@ class Config(NamedTuple):
     target: dict[str, Any] = {}  # noqa: RUF012 - never mutated; push settings, not rendered
     auto_generation: dict[str, Any] = {}  # noqa: RUF012 - never mutated; py> task parameter
     td_api_server: str | None = None
+    warehouse: Warehouse = Warehouse()
 
     def secrets(self) -> dict[str, str]:
         """Project secrets the push step must set: key -> webhook URL."""
@@ -198,7 +220,10 @@ def _build(v: Validator, data: dict[str, Any], path: str) -> Config:
     }
     # Checked before Config(...) is built: its warnings are read from v as it is made.
     auto_generation = _auto_generation(v, _section(data, "auto_generation"))
-    td_api_server = _td_api_server(v, workflow, _section(data, "target"))
+    warehouse = _warehouse(v, _section(data, "warehouse"), workflow, _section(data, "target"))
+    td_api_server = (
+        None if warehouse.is_local else _td_api_server(v, workflow, _section(data, "target"))
+    )
     return Config(
         path=path,
         semantic_database=sdb["name"],
@@ -220,6 +245,7 @@ def _build(v: Validator, data: dict[str, Any], path: str) -> Config:
         target=dict(_section(data, "target")),
         auto_generation=auto_generation,
         td_api_server=td_api_server,
+        warehouse=warehouse,
     )
 
 
@@ -501,6 +527,56 @@ def _td_api_server(v: Validator, workflow: dict[str, Any], target: dict[str, Any
             severity="warning",
         )
     return server if isinstance(server, str) else None
+
+
+def _warehouse(
+    v: Validator, section: dict[str, Any], workflow: dict[str, Any], target: dict[str, Any]
+) -> Warehouse:
+    """The warehouse section; sqlite is for self-hosted Digdag, so TD-only keys and TD
+    targets do not go with it."""
+    at: PathKey = ("warehouse",)
+    kind = section.get("type") or "td"
+    path = section.get("path")
+    if kind not in ("td", "sqlite") or (path is not None and not isinstance(path, str)):
+        return Warehouse()  # already reported
+    if kind == "td":
+        if path is not None:
+            v.add(
+                (*at, "path"),
+                "path is used only with type: sqlite (type td reads Treasure Data)",
+                "add type: sqlite for a local warehouse, or remove path",
+                key_mark=True,
+            )
+        return Warehouse()
+    if not path:
+        v.add(
+            (*at, "path"),
+            "missing: type sqlite needs the folder of <database>.sqlite files",
+            "e.g. path: warehouse (relative to config.yaml's folder)",
+        )
+        return Warehouse("sqlite", None)
+    if "${" in path or not path.isprintable():
+        v.add(
+            (*at, "path"),
+            "must be a plain folder path: Digdag would evaluate '${' in it as a variable",
+            "use a path without '${' or control characters",
+        )
+    if target.get("type") in ("td", "tdx"):
+        v.add(
+            (*at, "type"),
+            f"warehouse type sqlite runs only on self-hosted Digdag; target.type "
+            f"{target['type']} pushes to Treasure Data",
+            "use target type digdag (or local), or warehouse type td",
+        )
+    for key in ("docker_image", "td_api_server"):
+        if workflow.get(key) is not None:
+            v.add(
+                ("workflow", key),
+                "is ignored with warehouse type sqlite (the tasks run on the Digdag host)",
+                severity="warning",
+                key_mark=True,
+            )
+    return Warehouse("sqlite", path)
 
 
 # --- auto_generation ----------------------------------------------------------------

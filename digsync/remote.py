@@ -40,6 +40,12 @@ class TargetPool:
     def get(self, config: Config) -> tuple[Target, Ledger]:
         config_dir = Path(config.path).resolve().parent
         s = settings(self.choice.target, self.choice.endpoint, config.target, config_dir)
+        if config.warehouse.is_local and s.kind in ("td", "tdx"):
+            raise DigsyncError(
+                f"{config.project}: warehouse type sqlite runs only on self-hosted Digdag, and "
+                f"the {s.kind} target is Treasure Data; push with --target digdag (or local), "
+                "or set warehouse type td"
+            )
         state = self.state or state_dir(config.path)
         with self._lock:
             target = self._open.get((s, state))

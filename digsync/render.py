@@ -14,6 +14,8 @@ DELTA_REPORT = "queries/delta_report.sql"
 TASKS_PACKAGE = "tasks"
 DEFAULT_TABLES = {"field_metadata": "field_metadata", "sync_log": "sync_log"}
 API_KEY_ENV = {"TD_API_KEY": "${secret:td.apikey}"}
+WAREHOUSE_ENV = "DIGSYNC_WAREHOUSE"
+"""The env variable that points the tasks at a local warehouse (runtime/__init__.py)."""
 
 SUCCESS_TEXT = (
     "Semantic layer sync ${session_date} finished: ${sync_metadata.new_tables} new tables, "
@@ -41,11 +43,15 @@ def render_workflow(config: Config, config_label: str = "config.yaml") -> dict[s
     doc: dict[str, Any] = {"timezone": config.schedule.timezone}
     if config.schedule.directive is not None:
         doc["schedule"] = config.schedule.directive
-    doc["_export"] = {
-        "td": {"database": config.semantic_database},
-        "docker": {"image": config.docker_image},
-        "digsync_tables": {**DEFAULT_TABLES, **config.tables},
-    }
+    tables = {"digsync_tables": {**DEFAULT_TABLES, **config.tables}}
+    if config.warehouse.is_local:  # self-hosted Digdag: tasks run on the host, no TD
+        doc["_export"] = tables
+    else:
+        doc["_export"] = {
+            "td": {"database": config.semantic_database},
+            "docker": {"image": config.docker_image},
+            **tables,
+        }
     doc["+detect_changes"] = {
         "py>": "tasks.detect_schema_changes",
         "_env": _task_env(config),
@@ -57,7 +63,7 @@ def render_workflow(config: Config, config_label: str = "config.yaml") -> dict[s
             "_env": _task_env(config),
             **_sync_params(config),
         },
-        "+delta_report": {"td>": DELTA_REPORT, "database": config.semantic_database},
+        "+delta_report": _delta_report(config),
     }
     success = _notify_group(config.on_sync_complete, "on_sync_complete", SUCCESS_TEXT)
     if success:
@@ -73,8 +79,23 @@ def render_workflow(config: Config, config_label: str = "config.yaml") -> dict[s
     return doc
 
 
+def _delta_report(config: Config) -> dict[str, Any]:
+    """td> runs the report query on TD; on a local warehouse a py> task runs the same
+    report against the SQLite store."""
+    if config.warehouse.is_local:
+        return {
+            "py>": "tasks.delta_report",
+            "_env": _task_env(config),
+            "semantic_database": config.semantic_database,
+        }
+    return {"td>": DELTA_REPORT, "database": config.semantic_database}
+
+
 def _task_env(config: Config) -> dict[str, str]:
-    """The py> tasks' environment: the API key as a secret, the API host when not us."""
+    """The py> tasks' environment: on TD the API key as a secret and the API host when
+    not us; on a local warehouse only its folder."""
+    if config.warehouse.is_local:
+        return {WAREHOUSE_ENV: config.warehouse.folder(config.path)}
     env = dict(API_KEY_ENV)
     if config.td_api_server:
         env["TD_API_SERVER"] = config.td_api_server
@@ -162,9 +183,10 @@ def render_project(config: Config, config_label: str = "config.yaml") -> Project
         return Project(config.project, source_project(config))
     files = {
         f"{config.workflow_name}.dig": render_dig(config, config_label).encode("utf-8"),
-        DELTA_REPORT: _package_file(DELTA_REPORT),
         **runtime_files(),
     }
+    if not config.warehouse.is_local:
+        files[DELTA_REPORT] = _package_file(DELTA_REPORT)
     return Project(config.project, dict(sorted(files.items())))
 
 

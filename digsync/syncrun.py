@@ -14,8 +14,7 @@ from typing import Any, NamedTuple
 
 from digsync.config import Config, load_config
 from digsync.errors import DigsyncError, UsageError
-
-WAREHOUSE_ENV = "DIGSYNC_WAREHOUSE"
+from digsync.render import WAREHOUSE_ENV
 
 
 class SyncOptions(NamedTuple):
@@ -73,7 +72,8 @@ def _sync(options: SyncOptions, ask: Callable[[str], str], out: Callable[[str], 
     config = load_config(options.config)
     for warning in config.warnings:
         print(warning, file=sys.stderr)
-    backend = _backend(options.warehouse)
+    local = config.warehouse.folder(config.path) if config.warehouse.is_local else None
+    backend = _backend(options.warehouse or local)
     plan = plan_sync(settings_from_params(task_params(config)), backend)
     summary = summarize(plan, applied=False)
     limit = len(summary["changes"]) if options.verbose else 20

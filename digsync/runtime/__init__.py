@@ -10,20 +10,23 @@ tasks (``${detect_changes.has_changes}``, ``${sync_metadata.new_columns}``, ...)
 Standard library only, relative imports only: the files are copied as they are.
 Inside Treasure Data the backend is TD (``TD_API_KEY``, ``TD_API_SERVER``, optional
 ``DIGSYNC_POLL_INTERVAL``); with ``DIGSYNC_WAREHOUSE`` set to a folder, the local SQLite
-backend is used instead.
+backend is used instead (config.yaml's ``warehouse: {type: sqlite}``, where the render
+also calls ``tasks.delta_report``, the report that td> runs on TD).
 Outside Digdag, stored values go to ``STORED`` (the CLI and tests read it).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sys
 from typing import Any
 
 from .detect import Plan
+from .errors import SettingsError
 from .settings import settings_from_params
-from .store_sqlite import LocalBackend
+from .store_sqlite import LocalBackend, session_report
 from .store_td import TDBackend
 from .sync import Backend, apply_plan, format_summary, plan_sync, run_sync, summarize
 
@@ -33,6 +36,7 @@ __all__ = [
     "LocalBackend",
     "TDBackend",
     "apply_plan",
+    "delta_report",
     "detect_schema_changes",
     "format_summary",
     "plan_sync",
@@ -89,6 +93,38 @@ def sync_metadata(
     apply_plan(plan, backend)
     print(format_summary(summarize(plan, applied=True)), flush=True)
     stored = {"sync_metadata": plan.counts.sync_metadata()}
+    _store(stored)
+    return stored
+
+
+def delta_report(
+    semantic_database: str,
+    digsync_tables: dict[str, str] | None = None,
+    session_id: str | int | None = None,
+) -> dict[str, Any]:
+    """py> task on a local warehouse: what this session changed (the rows that
+    ``queries/delta_report.sql`` selects on TD), printed to the task log; stores
+    ``delta_report.rows``."""
+    settings = settings_from_params(
+        {
+            "semantic_database": semantic_database,
+            "databases": ["*"],
+            "digsync_tables": digsync_tables,
+            "session_id": session_id,
+        }
+    )
+    backend = _backend()
+    if not isinstance(backend, LocalBackend):
+        raise SettingsError(
+            "tasks.delta_report reads a local warehouse (DIGSYNC_WAREHOUSE); on Treasure "
+            "Data the report is td> queries/delta_report.sql"
+        )
+    rows = session_report(backend, settings.store, settings.session_id)
+    _log_to_stdout()
+    print(f"delta report for session {settings.session_id}: {len(rows)} change(s)", flush=True)
+    for row in rows:
+        print(json.dumps(row, ensure_ascii=False, sort_keys=True), flush=True)
+    stored = {"delta_report": {"rows": len(rows)}}
     _store(stored)
     return stored
 
