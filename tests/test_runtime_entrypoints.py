@@ -241,3 +241,31 @@ def test_shipped_files_compile_on_their_own(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "detect_schema_changes" in done.stdout and "sync_metadata" in done.stdout
+
+
+def test_a_module_missing_on_the_server_is_named_not_hidden(tmp_path: Path) -> None:
+    """Digdag's runner treats an ImportError while importing ``tasks`` as "no such module"
+    and retries ``tasks`` as a class path, which ends in "Empty module name". The package
+    raises a RuntimeError that names the missing module instead."""
+    project = make_project(tmp_path)
+    code = textwrap.dedent(
+        """
+        import os, sys
+        sys.modules["sqlite3"] = None  # a server Python built without sqlite3
+        sys.path.append(os.getcwd())
+        fragments = "tasks.detect_schema_changes".split(".")
+        name = fragments.pop()
+        try:
+            getattr(__import__(".".join(fragments), fromlist=[name]), name)
+        except ImportError:  # the runner's class fallback
+            fragments.pop()
+            __import__(".".join(fragments), fromlist=[name])
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=project, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 1
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("RuntimeError: the workflow's tasks cannot be imported: ")
+    assert "needs sqlite3" in last and "Empty module name" not in done.stderr

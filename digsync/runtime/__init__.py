@@ -23,12 +23,20 @@ import os
 import sys
 from typing import Any
 
-from .detect import Plan
-from .errors import SettingsError
-from .settings import settings_from_params
-from .store_sqlite import LocalBackend, session_report
-from .store_td import TDBackend
-from .sync import Backend, apply_plan, format_summary, plan_sync, run_sync, summarize
+try:
+    from .detect import Plan
+    from .errors import SettingsError
+    from .settings import settings_from_params
+    from .store_sqlite import LocalBackend, session_report
+    from .store_td import TDBackend
+    from .sync import Backend, apply_plan, format_summary, plan_sync, run_sync, summarize
+except ImportError as exc:
+    # Digdag's py> runner takes an ImportError while importing the package for "no such
+    # module" and retries a class lookup, which hides the cause ("Empty module name").
+    raise RuntimeError(
+        f"the workflow's tasks cannot be imported: {exc} (the Python that runs py> "
+        f"needs {exc.name or 'that module'}; it must be Python 3.9 or later)"
+    ) from exc
 
 __all__ = [
     "STORED",
