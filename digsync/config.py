@@ -74,6 +74,7 @@ class Warehouse(NamedTuple):
 
     type: str = "td"
     path: str | None = None
+    python: str | None = None
 
     @property
     def is_local(self) -> bool:
@@ -540,13 +541,14 @@ def _warehouse(
     if kind not in ("td", "sqlite") or (path is not None and not isinstance(path, str)):
         return Warehouse()  # already reported
     if kind == "td":
-        if path is not None:
-            v.add(
-                (*at, "path"),
-                "path is used only with type: sqlite (type td reads Treasure Data)",
-                "add type: sqlite for a local warehouse, or remove path",
-                key_mark=True,
-            )
+        for key in ("path", "python"):
+            if section.get(key) is not None:
+                v.add(
+                    (*at, key),
+                    f"{key} is used only with type: sqlite (type td reads Treasure Data)",
+                    "add type: sqlite for a local warehouse, or remove " + key,
+                    key_mark=True,
+                )
         return Warehouse()
     if not path:
         v.add(
@@ -555,11 +557,12 @@ def _warehouse(
             "e.g. path: warehouse (relative to config.yaml's folder)",
         )
         return Warehouse("sqlite", None)
-    if "${" in path or not path.isprintable():
+    if "$" in path or not path.isprintable():
         v.add(
             (*at, "path"),
-            "must be a plain folder path: Digdag would evaluate '${' in it as a variable",
-            "use a path without '${' or control characters",
+            "must be a plain folder path: Digdag evaluates '${' in it as a variable and "
+            "turns '$$' into '$'",
+            "use a path without '$' or control characters",
         )
     if target.get("type") in ("td", "tdx"):
         v.add(
@@ -576,7 +579,8 @@ def _warehouse(
                 severity="warning",
                 key_mark=True,
             )
-    return Warehouse("sqlite", path)
+    python = section.get("python")
+    return Warehouse("sqlite", path, python if isinstance(python, str) else None)
 
 
 # --- auto_generation ----------------------------------------------------------------
@@ -607,6 +611,12 @@ def _auto_generation(v: Validator, section: dict[str, Any]) -> dict[str, Any]:
                 where,
                 "contains '${': Digdag would evaluate it as a variable before the task runs",
                 "write the $ and { apart, e.g. [$]{",
+            )
+        elif "$$" in text:
+            v.add(
+                where,
+                "contains '$$': Digdag turns it into '$' before the task runs",
+                "write a regex's $$ as $ (one end anchor is enough), or [$][$] for two dollars",
             )
     rules = section.get("content_rules") or {}
     if isinstance(rules, dict) and rules.get("overwrite_existing") is True:

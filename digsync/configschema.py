@@ -314,6 +314,7 @@ SECTIONS: dict[str, Spec] = {
 
 SECTIONS["auto_generation"] = AUTO_GENERATION
 WAREHOUSE_TYPES = ("td", "sqlite")
+PYTHON_PATTERN = r"[A-Za-z0-9_./+\-]{1,255}"
 SECTIONS["warehouse"] = Spec(
     "object",
     "Where the workflow's tasks read the catalog and write the semantic layer. td (the "
@@ -327,6 +328,15 @@ SECTIONS["warehouse"] = Spec(
             "sqlite: the folder of <database>.sqlite files, relative to config.yaml's "
             "folder or absolute. The workflow is rendered with its absolute path.",
             example="warehouse",
+        ),
+        "python": Spec(
+            "string",
+            "sqlite: the Python command py> runs on the Digdag host (Python 3.9 or later). "
+            "Digdag runs python when this is not set; a host that has only python3 needs "
+            "python: python3.",
+            pattern=PYTHON_PATTERN,
+            pattern_hint="a command name or absolute path such as python3 or /usr/bin/python3",
+            example="python3",
         ),
     },
 )

@@ -45,7 +45,8 @@ def render_workflow(config: Config, config_label: str = "config.yaml") -> dict[s
         doc["schedule"] = config.schedule.directive
     tables = {"digsync_tables": {**DEFAULT_TABLES, **config.tables}}
     if config.warehouse.is_local:  # self-hosted Digdag: tasks run on the host, no TD
-        doc["_export"] = tables
+        python = {"py": {"python": config.warehouse.python}} if config.warehouse.python else {}
+        doc["_export"] = {**python, **tables}
     else:
         doc["_export"] = {
             "td": {"database": config.semantic_database},

@@ -515,6 +515,17 @@ def test_auto_generation_regexes_and_digdag_variables_are_checked() -> None:
     ]
 
 
+def test_a_double_dollar_in_auto_generation_is_an_error() -> None:
+    text = ORIGINAL_STYLE.replace('{pattern: "^id$"}', '{pattern: "^id$$"}')
+    with pytest.raises(ConfigError) as info:
+        parse_config(text)
+    assert [str(p) for p in info.value.problems if p.severity == "error"] == [
+        "config.yaml:22:47: auto_generation.patterns[0].match[1].pattern: contains '$$': "
+        "Digdag turns it into '$' before the task runs (write a regex's $$ as $ (one end "
+        "anchor is enough), or [$][$] for two dollars)"
+    ]
+
+
 def test_scope_takes_database_and_database_dot_table_globs_only() -> None:
     data = base_data()
     data["scope"] = {"databases": ["gld_*", "dwh.fact_*", "a.b.c", "Bad"]}

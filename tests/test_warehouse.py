@@ -65,6 +65,12 @@ def test_sqlite_renders_no_docker_image_no_td_key_and_a_py_delta_report(tmp_path
     assert "queries/delta_report.sql" not in files
 
 
+def test_python_names_the_command_py_runs(tmp_path: Path) -> None:
+    config = sqlite_config(tmp_path, SQLITE + "  python: /usr/bin/python3\n")
+    assert render_workflow(config)["_export"]["py"] == {"python": "/usr/bin/python3"}
+    assert "py" not in render_workflow(sqlite_config(tmp_path))["_export"]
+
+
 def test_an_absolute_path_is_kept_and_a_relative_one_is_from_the_config_folder(
     tmp_path: Path,
 ) -> None:
@@ -103,7 +109,20 @@ def test_the_sqlite_render_passes_the_digdag_lint_profile(tmp_path: Path) -> Non
         ),
         (
             "warehouse:\n  type: sqlite\n  path: /data/${session_date}\n",
-            "warehouse.path: must be a plain folder path: Digdag would evaluate '${' in it",
+            "warehouse.path: must be a plain folder path: Digdag evaluates '${' in it",
+        ),
+        (
+            "warehouse:\n  type: sqlite\n  path: /data/a$$b\n",
+            "warehouse.path: must be a plain folder path: Digdag evaluates '${' in it as a "
+            "variable and turns '$$' into '$'",
+        ),
+        (
+            "warehouse:\n  python: python3\n",
+            "warehouse.python: python is used only with type: sqlite",
+        ),
+        (
+            "warehouse:\n  type: sqlite\n  path: wh\n  python: python3 -u\n",
+            "warehouse.python: expected a command name or absolute path such as python3",
         ),
         (
             "warehouse:\n  type: sqlite\n  path: data\ntarget:\n  type: td\n",
