@@ -488,7 +488,17 @@ def _shown_channel(value: str) -> str:
 
 
 def _check_template(v: Validator, text: str, at: PathKey) -> None:
-    """Digdag evaluates ${...} in task parameters; an unclosed one fails the task at run time."""
+    """Digdag evaluates ${...} in task parameters; an unclosed one fails the task at run time,
+    and http> expands ``${secret:...}`` in its content, which would post a secret (the TD
+    API key) to the webhook's owner."""
+    if re.search(r"\$\{\s*secret\s*:", text):
+        v.add(
+            at,
+            "cannot name a secret: Digdag would expand ${secret:...} and send its value in "
+            "the message",
+            "use variables such as ${session_time}; secrets stay in the server's secret store",
+        )
+        return
     depth_ok = True
     i = text.find("${")
     while i != -1:

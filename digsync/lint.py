@@ -123,6 +123,7 @@ def lint_text(
         workflow = check_tasks(doc, report, name)
         if project_root is not None:
             check_files(doc, report, workflow, project_root)
+        _check_secret_content(doc, report, workflow)
         if profile == "td":
             from digsync.lint_td import check_td
 
@@ -271,6 +272,46 @@ def _check_schedule(doc: LoadedDig, report: Report, timezone: str) -> None:
                 f"the push (Parameter '{option}' is not used at schedule)",
             )
             return  # one note per schedule
+
+
+_HTTP_OPERATORS = ("http", "http_call")
+
+
+def _check_secret_content(doc: LoadedDig, report: Report, workflow: Workflow) -> None:
+    """http> expands ``${secret:...}`` in its content, so the body carries the secret to
+    the URL: a message template that names one sends the key to whoever owns the URL."""
+    for task in workflow.tasks:
+        if task.kind == "disabled" or task.operator not in _HTTP_OPERATORS:
+            continue
+        content = task.params.get("content")
+        if content is None:
+            continue
+        value, at = content
+        for where, text in _strings_in(value, at):
+            if "${secret:" in text:
+                report.warning(
+                    doc.mark(where),
+                    "secret-in-content",
+                    f"{task.operator}> content holds ${{secret:...}}: Digdag expands it, so "
+                    "the secret is sent in the request body to the URL; send credentials in "
+                    "headers: to a host you trust, never in a message",
+                )
+
+
+def _strings_in(value: Any, at: PathKey) -> list[tuple[PathKey, str]]:
+    out: list[tuple[PathKey, str]] = []
+    stack: list[tuple[Any, PathKey]] = [(value, at)]
+    while stack:
+        item, here = stack.pop()
+        if isinstance(item, str):
+            out.append((here, item))
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                out.append(((*here, key), str(key)))
+                stack.append((child, (*here, key)))
+        elif isinstance(item, list):
+            stack.extend((child, (*here, i)) for i, child in enumerate(item))
+    return out
 
 
 def _schedule_mark(doc: LoadedDig, block: dict[str, Any], message: str) -> Any:

@@ -515,6 +515,20 @@ def test_auto_generation_regexes_and_digdag_variables_are_checked() -> None:
     ]
 
 
+@pytest.mark.parametrize("key", ["message_template", "subject"])
+def test_a_message_cannot_name_a_secret(key: str) -> None:
+    data = base_data()
+    channel = {"type": "email", "recipients": ["a@example.com"], key: "x ${secret:td.apikey}"}
+    data["notifications"] = {"on_error": {"enabled": True, "channels": [channel]}}
+    with pytest.raises(ConfigError) as info:
+        config_from_data(data)
+    assert [str(p) for p in info.value.problems] == [
+        f"notifications.on_error.channels[0].{key}: cannot name a secret: Digdag would expand "
+        "${secret:...} and send its value in the message (use variables such as "
+        "${session_time}; secrets stay in the server's secret store)"
+    ]
+
+
 def test_a_double_dollar_in_auto_generation_is_an_error() -> None:
     text = ORIGINAL_STYLE.replace('{pattern: "^id$"}', '{pattern: "^id$$"}')
     with pytest.raises(ConfigError) as info:

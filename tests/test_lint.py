@@ -166,6 +166,27 @@ def test_schedule_start_and_end_get_a_note_on_the_digdag_version() -> None:
     assert lint("schedule:\n  daily>: 07:00:00\n") == []
 
 
+@pytest.mark.parametrize("profile", ["digdag", "td"])
+def test_a_secret_in_http_content_is_flagged_on_both_profiles(profile: str) -> None:
+    text = (
+        "+notify:\n  http>: https://hooks.example/x\n  method: POST\n"
+        "  content:\n    text: 'key ${secret:td.apikey}'\n"
+        "  headers:\n    - Authorization: 'Bearer ${secret:hook.token}'\n"
+    )
+    rows = [r for r in lint(text, profile) if r[2] == "secret-in-content"]
+    assert rows == [
+        (
+            5,
+            11,
+            "secret-in-content",
+            "warning",
+            "http> content holds ${secret:...}: Digdag expands it, so the secret is sent in "
+            "the request body to the URL; send credentials in headers: to a host you trust, "
+            "never in a message",
+        )
+    ]  # a secret in headers: is how credentials are meant to go
+
+
 def test_top_level_export_must_be_a_mapping() -> None:
     assert lint("_export: [a]\n") == [
         (
@@ -667,6 +688,7 @@ def test_secrets_only_where_digdag_expands_them() -> None:
     assert [(r[0], r[1], r[2]) for r in rows] == [
         (3, 8, "td-secret"),
         (6, 10, "td-secret"),
+        (13, 16, "secret-in-content"),  # expanded, and sent in the body
         (19, 10, "td-secret"),
     ]
     assert rows[1][4] == (
@@ -674,7 +696,7 @@ def test_secrets_only_where_digdag_expands_them() -> None:
         "_env, http> URI/content/headers/query and td result_url; pass it through _env: "
         "{MY_VAR: ${secret:name}} and read os.environ['MY_VAR'] in the script"
     )
-    assert lint(text) == []
+    assert [r[2] for r in lint(text)] == ["secret-in-content"]
 
 
 def test_literal_credentials_and_webhooks_are_warnings() -> None:
