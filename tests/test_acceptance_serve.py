@@ -146,10 +146,20 @@ def test_a_workflow_source_that_is_not_there_is_a_config_problem(
     """Schedule-only mode reads the hand-written .dig beside config.yaml: a save, a
     validation or a preview naming one that does not exist is a 400 at workflow.source
     (not a 502 from the target), and nothing is written."""
+    text = config.read_text(encoding="utf-8")
+    assert "  name: semantic_layer_sync\n" in text
+    config.write_text(  # the API cannot set workflow.source: a file edit did
+        text.replace(
+            "  name: semantic_layer_sync\n",
+            "  name: semantic_layer_sync\n  source: flows/missing.dig\n",
+            1,
+        ),
+        encoding="utf-8",
+    )
     with live_server(config) as url, httpx.Client(base_url=url) as http:
         data = http.get(f"{API}/config").json()
         before = config.read_bytes()
-        data["workflow"]["source"] = "flows/missing.dig"
+        data["sync"]["sync_mode"] = "full"
         answer = http.post(f"{API}{endpoint}", json=data)
         (config.parent / "flows").mkdir()
         (config.parent / "flows" / "missing.dig").write_text(

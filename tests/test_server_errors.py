@@ -151,6 +151,9 @@ def test_invalid_config_lists_each_error_as_key_path_and_message(url: str) -> No
         "semantic_database.name: expected a Treasure Data name: 3-255 lowercase letters, "
         "digits and _; got 'x'",
         "scope: missing required section",
+        "notifications.on_error.channels: Slack webhooks (channel and secret) cannot be added, "
+        "changed or removed through the API (edit the Slack channels in config.yaml on the "
+        "server)",
     ]
 
 

@@ -23,7 +23,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from digsync.config import parse_config
-from tests.server_fixtures import API, config_data, live_server, prepare_workdir
+from tests.server_fixtures import API, CONFIG, WEBHOOK, config_data, live_server, prepare_workdir
 
 FUZZ = settings(
     derandomize=True,
@@ -34,9 +34,16 @@ FUZZ = settings(
 )
 
 
+SLACK = f'      - type: slack\n        channel: "{WEBHOOK}"\n'
+EMAIL = "      - type: email\n        recipients: [team@example.com]\n"
+
+
 @pytest.fixture
 def config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    return prepare_workdir(tmp_path, monkeypatch)
+    """The server tests' config with an email channel: Slack webhooks cannot change through
+    the API, so generated configs could never be saved with the Slack one."""
+    assert SLACK in CONFIG
+    return prepare_workdir(tmp_path, monkeypatch, CONFIG.replace(SLACK, EMAIL))
 
 
 @pytest.fixture

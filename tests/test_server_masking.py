@@ -10,6 +10,8 @@ import httpx
 import pytest
 
 from digsync.server.masking import MASK, mask, unmask, webhook_urls
+from digsync.server.roundtrip import to_yaml
+from digsync.yamlload import load
 from tests.fake_digdag import fake_digdag
 from tests.server_fixtures import API, PROJECT, WEBHOOK, live_server, prepare_workdir
 
@@ -29,7 +31,7 @@ def written_files(root: Path) -> Iterator[Path]:
             yield path
 
 
-def test_mask_and_unmask_by_path() -> None:
+def test_mask_and_unmask_by_order_of_the_event_s_webhooks() -> None:
     data = {
         "notifications": {
             "on_error": {"channels": [{"type": "slack", "channel": WEBHOOK}, {"type": "email"}]}
@@ -43,14 +45,21 @@ def test_mask_and_unmask_by_path() -> None:
     restored, problems = unmask(mask(data), data)
     assert problems == []
     assert restored["notifications"]["on_error"]["channels"][0]["channel"] == WEBHOOK
+    # an email channel put before it: the mask is still the event's first webhook
     moved = {"notifications": {"on_error": {"channels": [{"type": "email"}, {"channel": MASK}]}}}
-    _, problems = unmask(moved, data)
+    restored, problems = unmask(moved, data)
+    assert problems == []
+    assert restored["notifications"]["on_error"]["channels"][1]["channel"] == WEBHOOK
+    extra = {"notifications": {"on_error": {"channels": [{"channel": MASK}, {"channel": MASK}]}}}
+    _, problems = unmask(extra, data)
     assert [(p.key_path, p.message) for p in problems] == [
         (
             "notifications.on_error.channels[1].channel",
             "is the mask of a webhook URL, but the saved config has no URL here",
         )
     ]
+    other_event = {"notifications": {"on_sync_complete": {"channels": [{"channel": MASK}]}}}
+    assert len(unmask(other_event, data)[1]) == 1
 
 
 def test_get_masks_and_a_mask_sent_back_keeps_the_stored_url(config: Path) -> None:
@@ -72,18 +81,21 @@ def test_get_masks_and_a_mask_sent_back_keeps_the_stored_url(config: Path) -> No
         refused = http.post(f"{API}/config", json=data)
         assert refused.status_code == 400
         assert refused.json()["error"] == [
-            "notifications.on_error.channels[1].channel: is the mask of a webhook URL, but the "
-            "saved config has no URL here (send the webhook URL itself)"
+            "notifications.on_error.channels: Slack webhooks (channel and secret) cannot be "
+            "added, changed or removed through the API (edit the Slack channels in "
+            "config.yaml on the server)"
         ]
 
 
 def test_no_answer_and_no_written_file_contains_a_webhook_url(config: Path) -> None:
+    on_disk = load(config.read_text(), "config.yaml").data  # webhooks are set by file edits
+    on_disk["notifications"]["on_sync_complete"] = {
+        "enabled": True,
+        "channels": [{"type": "slack", "channel": OTHER}],
+    }
+    config.write_text(to_yaml(on_disk, config.read_text()), encoding="utf-8")
     with live_server(config) as url, httpx.Client(base_url=url) as http:
         data = http.get(f"{API}/config").json()
-        data["notifications"]["on_sync_complete"] = {
-            "enabled": True,
-            "channels": [{"type": "slack", "channel": OTHER}],
-        }
         answers = [
             http.post(f"{API}/config/validate", json=data),
             http.post(f"{API}/preview", json=data),

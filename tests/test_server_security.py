@@ -3,6 +3,7 @@ refusal, CORS off by default, the webhook signature and its debounce, and logs."
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import hmac
 import json
@@ -302,16 +303,78 @@ def test_settings_from_the_environment(config: Path) -> None:
         ServerSettings.from_env(config, env={"DIGSYNC_WEBHOOK_DEBOUNCE": "soon"})
 
 
-def test_the_push_target_cannot_be_changed_through_the_api(config: Path) -> None:
+LOCKED_EDITS = [
+    ("target", {"type": "digdag", "endpoint": "https://collector.example"}, "the push target"),
+    ("warehouse", {"type": "sqlite", "path": "/etc"}, "the warehouse the tasks read and write"),
+    ("workflow.project", "other_teams_project", "the project pushed to"),
+    ("workflow.source", "../../etc/collector.dig", "the hand-written workflow pushed"),
+    (
+        "workflow.td_api_server",
+        "http://collector.example",
+        "the API host the tasks send the TD key to",
+    ),
+    (
+        "workflow.docker_image",
+        "collector.example/steal:latest",
+        "the image the tasks run in, with the TD key",
+    ),
+]
+
+
+@pytest.mark.parametrize(("key", "value", "what"), LOCKED_EDITS)
+def test_where_pushes_files_and_keys_go_cannot_be_changed_through_the_api(
+    config: Path, key: str, value: object, what: str
+) -> None:
     with live_server(config) as url, httpx.Client(base_url=url) as http:
         data = http.get(f"{API}/config").json()
-        data["target"] = {"type": "digdag", "endpoint": "https://collector.example"}
+        section, _, name = key.partition(".")
+        if name:
+            data.setdefault(section, {})[name] = value
+        else:
+            data[section] = value
         for path in ("/config", "/preview", "/config/validate"):
             r = http.post(API + path, json=data)
             body = r.json()
             errors = body["error"] if r.status_code == 400 else [e["text"] for e in body["errors"]]
-            assert errors == [
-                "target: the push target cannot be changed through the API (edit the target "
-                "section in config.yaml on the server, or use --target)"
-            ], path
-        assert "collector" not in config.read_text()
+            expected = (
+                f"{key}: {what} cannot be changed through the API (edit {key} in config.yaml "
+                "on the server)"
+            )
+            assert expected in errors, (path, errors)
+        assert "collector" not in config.read_text() and "/etc" not in config.read_text()
+
+
+def test_slack_webhooks_cannot_be_added_changed_or_removed_through_the_api(config: Path) -> None:
+    message = (
+        "notifications.on_error.channels: Slack webhooks (channel and secret) cannot be added, "
+        "changed or removed through the API (edit the Slack channels in config.yaml on the "
+        "server)"
+    )
+    before = config.read_bytes()
+    with live_server(config) as url, httpx.Client(base_url=url) as http:
+        stored = http.get(f"{API}/config").json()
+        edits = []
+        for change in ("add", "url", "secret", "remove"):
+            data = copy.deepcopy(stored)
+            channels = data["notifications"]["on_error"]["channels"]
+            if change == "add":
+                channels.append({"type": "slack", "channel": "https://hooks.slack.com/x/y"})
+            elif change == "url":
+                channels[0]["channel"] = "https://collector.example/hook"
+            elif change == "secret":
+                channels[0] = {"type": "slack", "secret": "td.apikey"}
+            else:
+                channels.clear()
+            edits.append(data)
+        for data in edits:
+            r = http.post(f"{API}/config", json=data)
+            assert r.status_code == 400 and message in r.json()["error"], r.json()
+        kept = copy.deepcopy(stored)
+        kept["notifications"]["on_error"]["channels"][0]["message_template"] = (
+            "failed: ${error.message}"
+        )
+        kept["notifications"]["on_error"]["channels"].append(
+            {"type": "email", "recipients": ["team@example.com"]}
+        )
+        assert http.post(f"{API}/config", json=kept).status_code == 200  # the rest is editable
+    assert config.read_bytes() != before

@@ -75,9 +75,12 @@ def _replace(value: Any, hidden: set[str]) -> Any:
 
 
 def unmask(new: Any, stored: Any) -> tuple[Any, list[Problem]]:
-    """New data with each masked channel put back to the stored URL at the same path.
+    """New data with each masked channel put back to its stored URL.
 
-    A mask where the stored file has no URL is a problem: the URL cannot be guessed.
+    Slack webhooks cannot be added, removed or reordered through the API, so the k-th
+    masked channel of an event is the k-th webhook URL the stored file has for it, even
+    when an email channel before it was removed. A mask with no stored URL left is a
+    problem: the URL cannot be guessed.
     """
     urls = webhook_urls(stored)
     problems: list[Problem] = []
@@ -88,19 +91,25 @@ def unmask(new: Any, stored: Any) -> tuple[Any, list[Problem]]:
         channels = node.get("channels") if isinstance(node, dict) else None
         if not isinstance(channels, list):
             continue
+        stored_urls = [url for path, url in sorted(urls.items(), key=_index) if path[1] == event]
         for i, channel in enumerate(channels):
             if not isinstance(channel, dict) or channel.get("channel") != MASK:
                 continue
+            if stored_urls:
+                channel["channel"] = stored_urls.pop(0)
+                continue
             path: PathKey = ("notifications", event, "channels", i, "channel")
-            if path in urls:
-                channel["channel"] = urls[path]
-            else:
-                problems.append(
-                    Problem(
-                        None,
-                        format_path(path),
-                        "is the mask of a webhook URL, but the saved config has no URL here",
-                        "send the webhook URL itself",
-                    )
+            problems.append(
+                Problem(
+                    None,
+                    format_path(path),
+                    "is the mask of a webhook URL, but the saved config has no URL here",
+                    "send the webhook URL itself",
                 )
+            )
     return new, problems
+
+
+def _index(item: tuple[PathKey, str]) -> int:
+    index = item[0][3]
+    return index if isinstance(index, int) else 0

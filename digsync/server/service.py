@@ -9,6 +9,7 @@ a save leaves a pending marker that any later successful push clears.
 
 from __future__ import annotations
 
+import copy
 import math
 import os
 from collections.abc import Iterator
@@ -26,8 +27,9 @@ from digsync.server import configfile
 from digsync.server.audit import AuditLog, config_diff
 from digsync.server.masking import credentials, mask, secret_values, unmask
 from digsync.server.roundtrip import Unrepresentable, same, to_yaml
+from digsync.spec import format_path
 from digsync.targets import settings
-from digsync.yamlload import load
+from digsync.yamlload import PathKey, load
 
 
 class StaleETag(DigsyncError):
@@ -135,15 +137,20 @@ class ConfigService:
     def check(self, data: Any, stored: Any) -> Config:
         """Unmask, then check the config and its target settings; raises ConfigError.
 
-        The ``target`` section cannot change through the API: it decides where pushes,
-        and the webhook secrets they set, go, and where the local target writes files.
+        What decides where pushes, files and credentials go cannot change through the API
+        (``LOCKED`` and the Slack webhooks): a writer of the API could otherwise send the TD
+        key or the webhook secrets elsewhere, or read files on the server.
         """
         data, mask_problems = unmask(data, stored)
-        mask_problems += _target_change(data, stored)
+        masked = {p.key_path for p in mask_problems}  # the mask problem says it better
+        _keep_locked(data, stored)
+        locked = _locked_changes(data, stored)
+        refused = {p.key_path for p in locked}  # e.g. a mask with no stored URL adds a webhook
+        mask_problems = [p for p in mask_problems if _channels_of(p.key_path) not in refused]
+        mask_problems += locked
         try:
             config = config_from_data(data, self.label)
         except ConfigError as exc:
-            masked = {p.key_path for p in mask_problems}  # the mask problem says it better
             kept = [p for p in exc.problems if p.key_path not in masked]
             raise ConfigError([*kept, *mask_problems]) from None
         problems = list(mask_problems) + _source_problems(config)
@@ -416,19 +423,99 @@ def _source_problems(config: Config) -> list[Problem]:
     ]
 
 
-def _target_change(new: Any, stored: Any) -> list[Problem]:
-    def section(data: Any) -> Any:
-        return data.get("target") if isinstance(data, dict) else None
+LOCKED: tuple[tuple[PathKey, str], ...] = (
+    (("target",), "the push target"),
+    (("warehouse",), "the warehouse the tasks read and write"),
+    (("workflow", "project"), "the project pushed to"),
+    (("workflow", "source"), "the hand-written workflow pushed"),
+    (("workflow", "td_api_server"), "the API host the tasks send the TD key to"),
+    (("workflow", "docker_image"), "the image the tasks run in, with the TD key"),
+)
+"""What the API cannot change: where pushes, files and credentials go. An edit of
+config.yaml on the server can."""
 
-    if same(section(new), section(stored)):
+
+def _keep_locked(new: Any, stored: Any) -> None:
+    """A locked setting the request leaves out keeps its stored value (the server owns it)."""
+    if not isinstance(new, dict):
+        return
+    for path, _ in LOCKED:
+        value = _at(stored, path)
+        if value is None or _has(new, path):
+            continue
+        node = new
+        for key in path[:-1]:
+            child = node.get(key)
+            if child is None:
+                child = node[key] = {}
+            if not isinstance(child, dict):
+                break
+            node = child
+        else:
+            node[path[-1]] = copy.deepcopy(value)
+
+
+def _has(data: Any, path: PathKey) -> bool:
+    for key in path:
+        if not isinstance(data, dict) or key not in data:
+            return False
+        data = data[key]
+    return True
+
+
+def _locked_changes(new: Any, stored: Any) -> list[Problem]:
+    """A problem for each locked setting, and each event's Slack webhooks, that differ."""
+    problems = []
+    for path, what in LOCKED:
+        if not same(_at(new, path), _at(stored, path)):
+            problems.append(
+                Problem(
+                    None,
+                    format_path(path),
+                    f"{what} cannot be changed through the API",
+                    f"edit {format_path(path)} in config.yaml on the server",
+                )
+            )
+    events = {*_events(new), *_events(stored)}
+    for event in sorted(events, key=str):
+        if _webhooks(new, event) != _webhooks(stored, event):
+            problems.append(
+                Problem(
+                    None,
+                    f"notifications.{event}.channels",
+                    "Slack webhooks (channel and secret) cannot be added, changed or removed "
+                    "through the API",
+                    "edit the Slack channels in config.yaml on the server",
+                )
+            )
+    return problems
+
+
+def _channels_of(key_path: str) -> str:
+    """notifications.on_error.channels[1].channel -> notifications.on_error.channels"""
+    return key_path.split("[", 1)[0]
+
+
+def _at(data: Any, path: PathKey) -> Any:
+    for key in path:
+        data = data.get(key) if isinstance(data, dict) else None
+    return data
+
+
+def _events(data: Any) -> list[Any]:
+    node = _at(data, ("notifications",))
+    return list(node) if isinstance(node, dict) else []
+
+
+def _webhooks(data: Any, event: Any) -> list[tuple[Any, Any]]:
+    """The Slack channels' webhook settings of one event, in order."""
+    channels = _at(data, ("notifications", event, "channels"))
+    if not isinstance(channels, list):
         return []
     return [
-        Problem(
-            None,
-            "target",
-            "the push target cannot be changed through the API",
-            "edit the target section in config.yaml on the server, or use --target",
-        )
+        (ch.get("channel"), ch.get("secret"))
+        for ch in channels
+        if isinstance(ch, dict) and (ch.get("type") == "slack" or "channel" in ch or "secret" in ch)
     ]
 
 

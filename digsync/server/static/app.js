@@ -5,7 +5,6 @@
 
 (function () {
   const API = "/api/semantic-layer";
-  const MASK = "********";
   const TOKEN_KEY = "digsync.apiToken";
   const PREVIEW_DELAY_MS = 300;
   const DAY_FREQUENCIES = ["daily", "weekly", "monthly"];
@@ -37,7 +36,6 @@
     afterToken: null, // the write to repeat once a token is given
     saving: false,
     timeMemo: {}, // the time last used by hourly and by day-based frequencies
-    maskedAt: new WeakMap(), // channel object -> its key path when it came with a masked URL
     confirmAction: null,
   };
 
@@ -253,16 +251,6 @@
     state.timeMemo = {
       kind: frequency === "hourly" ? "hour" : DAY_FREQUENCIES.includes(frequency) ? "day" : null,
     };
-    state.maskedAt = new WeakMap();
-    for (const event of EVENTS) {
-      const channels = getPath(state.config, ["notifications", event.key, "channels"]);
-      if (!Array.isArray(channels)) continue;
-      channels.forEach((ch, i) => {
-        if (ch && typeof ch === "object" && ch.channel === MASK) {
-          state.maskedAt.set(ch, formatKeyPath(["notifications", event.key, "channels", i]));
-        }
-      });
-    }
     renderForm();
     showProblems([], {});
     form.setAttribute("aria-busy", "false");
@@ -578,22 +566,16 @@
       });
       button.addEventListener("click", () => {
         const current = channelsOf(event.key);
-        current.push(type === "slack" ? { type: "slack", channel: "" } : { type: "email", recipients: [] });
+        current.push({ type, recipients: [] });
         setPath(state.config, [...base, "channels"], current);
-        renderNotifications(prefix + "-" + (current.length - 1) + "-type");
+        renderNotifications(prefix + "-" + (current.length - 1) + "-recipients");
         announce("Added channel " + current.length + ".");
         edited();
       });
       return button;
     };
-    group.append(
-      el(
-        "div",
-        { className: "button-row" },
-        add("slack", "Add a Slack channel"),
-        add("email", "Add an email channel")
-      )
-    );
+    // Slack webhooks are set in config.yaml on the server: the API cannot add one.
+    group.append(el("div", { className: "button-row" }, add("email", "Add an email channel")));
     $(prefix).replaceChildren(group);
   }
 
@@ -608,28 +590,24 @@
       el("legend", { text: "Channel " + (i + 1) })
     );
 
+    // A Slack channel is shown, not edited: its webhook is set in config.yaml on the server.
     const typeSelect = el(
       "select",
       { id: id + "-type", "data-key-path": formatKeyPath([...base, "type"]) },
-      el("option", { value: "slack", text: "Slack" }),
-      el("option", { value: "email", text: "Email" })
+      el("option", { value: type === "slack" ? "slack" : "email", text: type === "slack" ? "Slack" : "Email" })
     );
     if (type !== "slack" && type !== "email") ensureOption(typeSelect, String(type));
     typeSelect.value = String(type);
-    typeSelect.addEventListener("change", () => {
-      const next = typeSelect.value;
-      const fresh = next === "slack" ? { type: "slack", channel: "" } : { type: "email", recipients: [] };
-      if (ch && ch.message_template !== undefined) fresh.message_template = ch.message_template;
-      channelsOf(event.key)[i] = fresh;
-      renderNotifications(id + "-type");
-      edited();
-    });
+    typeSelect.disabled = true;
     box.append(
       el("div", { className: "field" }, el("label", { for: id + "-type", text: "Type" }), typeSelect)
     );
 
-    if (type === "slack") box.append(...slackFields(ch, base, id));
-    else if (type === "email") box.append(...emailFields(ch, base, id));
+    if (type === "slack") {
+      box.append(slackSummary(ch, id));
+      return box;
+    }
+    if (type === "email") box.append(...emailFields(ch, base, id));
 
     const remove = el(
       "button",
@@ -638,10 +616,7 @@
     );
     remove.addEventListener("click", () => {
       channelsOf(event.key).splice(i, 1);
-      const left = channelsOf(event.key).length;
-      const prefix = "notify-" + event.key;
-      const focus = left ? prefix + "-" + Math.min(i, left - 1) + "-type" : prefix + "-add-slack";
-      renderNotifications(focus);
+      renderNotifications("notify-" + event.key + "-add-email");
       announce("Removed channel " + (i + 1) + ".");
       edited();
     });
@@ -649,71 +624,16 @@
     return box;
   }
 
-  function slackFields(ch, base, id) {
-    const usesSecret = typeof ch.secret === "string" && ch.channel === undefined;
-    const masked = ch.channel === MASK || state.maskedAt.has(ch);
-    const sourceName = id + "-source";
-    const radio = (value, label) => {
-      const input = el("input", { type: "radio", name: sourceName, id: sourceName + "-" + value, value });
-      input.checked = (value === "secret") === usesSecret;
-      input.addEventListener("change", () => {
-        if (!input.checked) return;
-        if (value === "secret") {
-          delete ch.channel;
-          if (typeof ch.secret !== "string") ch.secret = "";
-        } else {
-          delete ch.secret;
-          ch.channel = state.maskedAt.has(ch) ? MASK : "";
-        }
-        const group = $(id + "-group");
-        group.querySelector('[data-source="url"]').hidden = value !== "url";
-        group.querySelector('[data-source="secret"]').hidden = value !== "secret";
-        edited();
-      });
-      const labelNode = el("label", { for: input.id, text: label });
-      return el("div", { className: "field field-check" }, input, labelNode);
-    };
-    const source = el(
-      "fieldset",
-      { className: "subgroup compact" },
-      el("legend", { text: "Webhook" }),
-      radio("url", "Webhook URL (digsync stores it as a project secret)"),
-      radio("secret", "A project secret that already holds the URL")
+  function slackSummary(ch, id) {
+    const where =
+      typeof ch.secret === "string" && ch.channel === undefined
+        ? "Posts to the webhook in the project secret " + ch.secret + "."
+        : "Posts to a webhook URL that is stored on the server and never shown.";
+    return el(
+      "p",
+      { className: "hint", id: id + "-webhook" },
+      where + " Slack channels are set in config.yaml on the server, not here."
     );
-    const urlField = textField(
-      id + "-channel",
-      "Slack webhook URL",
-      ch.channel === MASK || typeof ch.channel !== "string" ? "" : ch.channel,
-      formatKeyPath([...base, "channel"]),
-      (value) => {
-        ch.channel = value.trim() === "" && state.maskedAt.has(ch) ? MASK : value;
-        edited();
-      },
-      {
-        type: "url",
-        placeholder: masked ? "stored (hidden)" : "https://hooks.slack.com/services/…",
-        hint: masked
-          ? "A webhook URL is stored and hidden. Leave this empty to keep it, " +
-            "or type a new URL to replace it."
-          : "The incoming-webhook URL; it is never shown again after saving.",
-      }
-    );
-    urlField.dataset.source = "url";
-    urlField.hidden = usesSecret;
-    const secretField = textField(
-      id + "-secret",
-      "Secret name",
-      typeof ch.secret === "string" ? ch.secret : "",
-      formatKeyPath([...base, "secret"]),
-      (value) => {
-        ch.secret = value;
-        edited();
-      },
-      { hint: "e.g. slack.error_webhook (set it with: tdx wf secrets set <project> <name>)" }
-    );
-    secretField.dataset.source = "secret";
-    secretField.hidden = !usesSecret;
-    return [source, urlField, secretField];
   }
 
   function emailFields(ch, base, id) {
@@ -755,30 +675,6 @@
 
   function buildPayload() {
     return clone(state.config);
-  }
-
-  // Problems the server cannot see: it keeps a masked webhook URL by its position, so a
-  // masked channel that moved (an earlier one was removed) would get another channel's URL.
-  function clientProblems() {
-    const problems = [];
-    for (const event of EVENTS) {
-      channelsOf(event.key).forEach((ch, i) => {
-        const path = formatKeyPath(["notifications", event.key, "channels", i]);
-        const from = state.maskedAt.get(ch);
-        if (from && from !== path && ch.channel === MASK) {
-          problems.push({
-            key_path: path + ".channel",
-            message:
-              "this channel moved from " +
-              from +
-              ", so its stored webhook URL cannot be kept; type the URL again",
-            hint: "or choose a project secret",
-            severity: "error",
-          });
-        }
-      });
-    }
-    return problems;
   }
 
   function isDirty() {
@@ -992,13 +888,6 @@
     const seq = ++state.previewSeq;
     $("schedule-preview-state").textContent = "Updating…";
     $("schedule-preview").setAttribute("aria-busy", "true");
-    const local = clientProblems();
-    if (local.length) {
-      previewDone(seq);
-      $("schedule-preview-state").textContent = "Fix the problems shown in the form to see the runs.";
-      showProblems(local, { summary: fromButton, focus: fromButton });
-      return;
-    }
     const r = await api("POST", "/preview", buildPayload());
     if (seq !== state.previewSeq) {
       // A newer preview is on its way: this answer is stale. Counted for the tests.
@@ -1119,11 +1008,6 @@
 
   async function save() {
     if (state.saving || state.config === null) return;
-    const local = clientProblems();
-    if (local.length) {
-      showProblems(local, { summary: true, focus: true });
-      return;
-    }
     // The save's answer supersedes any preview still pending or on its way.
     window.clearTimeout(state.previewTimer);
     state.previewSeq++;
@@ -1185,35 +1069,16 @@
         ? "Saved and pushed revision " + data.revision + "."
         : "Saved; the workflow already matched."
     );
-    maskSavedUrls(payload);
+    markSaved(payload);
     refreshStatus();
     refreshHistory();
     schedulePreview(0); // "before" is now what was just pushed
   }
 
-  // Webhook URLs typed into the page are stored now: mask them as a reload would, without
-  // a reload that could overwrite edits made while the save was on its way.
-  function maskSavedUrls(payload) {
-    const saved = clone(payload);
-    let typed = false;
-    for (const event of EVENTS) {
-      const sent = getPath(saved, ["notifications", event.key, "channels"]);
-      if (!Array.isArray(sent)) continue;
-      const current = channelsOf(event.key);
-      sent.forEach((was, i) => {
-        if (!was || typeof was.channel !== "string" || was.channel === "") return;
-        const url = was.channel;
-        was.channel = MASK;
-        const ch = current[i];
-        if (!ch || (ch.channel !== url && ch.channel !== MASK)) return;
-        if (ch.channel !== MASK) typed = true;
-        ch.channel = MASK;
-        // The server keeps this URL at this position from now on.
-        state.maskedAt.set(ch, formatKeyPath(["notifications", event.key, "channels", i]));
-      });
-    }
-    state.original = saved;
-    if (typed) renderNotifications();
+  // What was sent is what config.yaml holds now (webhook URLs stay masked: the page
+  // never has them). No reload: it could overwrite edits made while the save was on its way.
+  function markSaved(payload) {
+    state.original = clone(payload);
     updateDirty();
   }
 
@@ -1254,7 +1119,7 @@
   function pushFailed(payload, data) {
     // The config is saved: the next save compares against the new file.
     state.etag = data.etag || state.etag;
-    maskSavedUrls(payload);
+    markSaved(payload);
     const retry = el("button", {
       type: "button",
       className: "button button-primary",
