@@ -222,6 +222,9 @@ def _build(v: Validator, data: dict[str, Any], path: str) -> Config:
     # Checked before Config(...) is built: its warnings are read from v as it is made.
     auto_generation = _auto_generation(v, _section(data, "auto_generation"))
     warehouse = _warehouse(v, _section(data, "warehouse"), workflow, _section(data, "target"))
+    _check_target(v, _section(data, "target"))
+    if not warehouse.is_local:
+        _check_image(v, workflow)
     td_api_server = (
         None if warehouse.is_local else _td_api_server(v, workflow, _section(data, "target"))
     )
@@ -537,7 +540,40 @@ def _td_api_server(v: Validator, workflow: dict[str, Any], target: dict[str, Any
             f"for target.region {region}: td_api_server: {TD_API_HOSTS[region]}",
             severity="warning",
         )
-    return server if isinstance(server, str) else None
+    if isinstance(server, str):
+        _check_trusted(v, ("workflow", "td_api_server"), server, "the py> tasks send the TD key")
+        return server
+    return None
+
+
+def _check_trusted(v: Validator, at: PathKey, url: str, what: str) -> None:
+    """A host that receives a credential must be TD's or one the operator trusts."""
+    from digsync.trust import host_problem
+
+    problem = host_problem(url)
+    if problem is not None:
+        message, hint = problem
+        v.add(at, f"{what} here: {message}", hint)
+
+
+def _check_target(v: Validator, target: dict[str, Any]) -> None:
+    endpoint = target.get("endpoint")
+    if isinstance(endpoint, str) and endpoint:
+        _check_trusted(v, ("target", "endpoint"), endpoint, "push sends its credential")
+
+
+def _check_image(v: Validator, workflow: dict[str, Any]) -> None:
+    from digsync.trust import TRUSTED_IMAGES, image_is_known
+
+    image = workflow.get("docker_image")
+    if isinstance(image, str) and image and not image_is_known(image):
+        v.add(
+            ("workflow", "docker_image"),
+            "is not an image TD documents for custom scripts; the py> tasks run in it with "
+            "the TD API key in their environment",
+            "use " + " or ".join(TRUSTED_IMAGES) + " unless you trust this image",
+            severity="warning",
+        )
 
 
 def _warehouse(

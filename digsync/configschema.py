@@ -297,7 +297,8 @@ SECTIONS: dict[str, Spec] = {
                 "TD API host the py> tasks call (their TD_API_SERVER); default "
                 "api.treasuredata.com (us). jp: api.treasuredata.co.jp, eu01: "
                 "api.eu01.treasuredata.com, ap02: api.ap02.treasuredata.com, ap03: "
-                "api.ap03.treasuredata.com.",
+                "api.ap03.treasuredata.com. It receives the TD API key: https on a TD host, "
+                "or a host in the operator's DIGSYNC_TRUSTED_HOSTS.",
                 pattern=API_SERVER_PATTERN,
                 pattern_hint="a host name such as api.treasuredata.co.jp",
                 example="api.treasuredata.co.jp",
@@ -350,7 +351,9 @@ SECTIONS["target"] = Spec(
         ),
         "endpoint": Spec(
             "string",
-            "td or digdag: server URL, instead of the region's.",
+            "td or digdag: server URL, instead of the region's. It receives the push "
+            "credential: https on a TD host, or a host in the operator's "
+            "DIGSYNC_TRUSTED_HOSTS.",
             pattern=r"https?://[^\s]+",
             pattern_hint="an http(s):// URL",
         ),

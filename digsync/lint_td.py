@@ -58,6 +58,7 @@ def check_td(doc: LoadedDig, report: Report, workflow: Workflow) -> None:
             _operator(doc, report, task)
         _secrets(doc, report, task)
     _literals(doc, report)
+    _credential_routes(doc, report)
 
 
 def _operator(doc: LoadedDig, report: Report, task: Task) -> None:
@@ -122,6 +123,48 @@ def _secret_message(task: Task, rel: tuple[str, ...]) -> str:
         "only in _env, http> URI/content/headers/query and td result_url; pass it "
         "through _env: {MY_VAR: ${secret:name}} and read os.environ['MY_VAR'] in the script"
     )
+
+
+def _credential_routes(doc: LoadedDig, report: Report) -> None:
+    """Where the TD key goes: TD_API_SERVER in an _env (the tasks send the key there) and
+    the docker image (it runs with the key in its environment)."""
+    from digsync.trust import TRUSTED_IMAGES, host_problem, image_is_known
+
+    stack: list[tuple[Any, PathKey]] = [(doc.data, ())]
+    while stack:
+        value, here = stack.pop()
+        if isinstance(value, list):
+            stack.extend((item, (*here, i)) for i, item in enumerate(value))
+            continue
+        if not isinstance(value, dict):
+            continue
+        for key, item in value.items():
+            where = (*here, key)
+            parent = here[-1] if here else None
+            if parent == "_env" and key == "TD_API_SERVER" and _literal(item):
+                problem = host_problem(str(item))
+                if problem is not None:
+                    report.error(
+                        doc.mark(where),
+                        "td-api-host",
+                        f"TD_API_SERVER {format_key(item)}: the py> task sends the TD API key "
+                        f"there; {problem[0]} ({problem[1]})",
+                    )
+            if (
+                parent == "docker"
+                and key == "image"
+                and isinstance(item, str)
+                and not is_template(item)
+                and not image_is_known(item)
+            ):
+                report.warning(
+                    doc.mark(where),
+                    "td-docker-image-source",
+                    f"docker image {format_key(item)} is not one TD documents for custom "
+                    "scripts; py> runs in it with the task's secrets in its environment "
+                    f"(use {' or '.join(TRUSTED_IMAGES)} unless you trust it)",
+                )
+            stack.append((item, where))
 
 
 def _literals(doc: LoadedDig, report: Report) -> None:

@@ -518,7 +518,7 @@ def project(tmp_path: Path) -> Path:
 
 def test_referenced_files_must_exist(project: Path) -> None:
     text = (
-        "_export:\n  docker: {image: img}\n"
+        "_export:\n  docker: {image: digdag/digdag-python:3.10}\n"
         "+a:\n  td>: queries/ok.sql\n+b:\n  td>: queries/missing.sql\n+c:\n  call>: child\n"
         "+d:\n  call>: nochild\n+e:\n  pg>: ../outside.sql\n+f:\n  td>: ${q}.sql\n"
         "+g:\n  py>: tasks.mod.run\n+h:\n  py>: pkg.inner.Cls.run\n+i:\n  py>: nomod.run\n"
@@ -667,17 +667,21 @@ def test_py_needs_a_docker_image() -> None:
     ]
     inherited = (
         "+g:\n  _export:\n    docker: {image: '${img}'}\n  +l:\n    loop>: 2\n"
-        "    _do:\n      py>: tasks.run\n+own:\n  py>: tasks.run\n  docker:\n    image: x\n"
+        "    _do:\n      py>: tasks.run\n+own:\n  py>: tasks.run\n  docker:\n"
+        "    image: digdag/digdag-python:3.10\n"
     )
     assert lint(inherited, "td") == []
-    top = "_export:\n  docker:\n    image: x\n_error:\n  py>: tasks.fail\n+a:\n  py>: tasks.run\n"
+    top = (
+        "_export:\n  docker:\n    image: digdag/digdag-python:3.9\n_error:\n  py>: tasks.fail\n"
+        "+a:\n  py>: tasks.run\n"
+    )
     assert lint(top, "td") == []
     assert codes("+a:\n  _export: {docker: {}}\n  py>: tasks.run\n", "td") == ["td-docker-image"]
 
 
 def test_secrets_only_where_digdag_expands_them() -> None:
     text = (
-        "_export:\n  docker: {image: x}\n  key: ${secret:k}\n"
+        "_export:\n  docker: {image: digdag/digdag-python:3.9}\n  key: ${secret:k}\n"
         "+a:\n  py>: tasks.run\n  token: ${secret:t}\n  _env:\n    T: ${secret:t}\n"
         "+h:\n  http>: https://x/${secret:path}\n  headers:\n    - Auth: ${secret:h}\n"
         "  content: {a: '${secret:c}'}\n  query: {q: '${secret:q}'}\n"
