@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from digsync.writer import atomic_write
+from digsync.writer import PRIVATE_FILE, atomic_write, private_dirs
 
 STATE_ENV = "DIGSYNC_STATE_DIR"
 
@@ -46,18 +46,21 @@ class Ledger:
     """The per-project history folder."""
 
     def __init__(self, root: Path, project: str) -> None:
+        self.root = root
         self.dir = root / project
         self.path = self.dir / "ledger.jsonl"
 
     def append(self, entry: dict[str, Any]) -> dict[str, Any]:
         """Add one record; the file is only ever appended to."""
         record = {"time": now_utc(), "who": who(), **entry}
-        self.dir.mkdir(parents=True, exist_ok=True)
+        private_dirs(self.root, self.dir)
         line = json.dumps(record, sort_keys=True, ensure_ascii=False) + "\n"
-        with open(self.path, "a", encoding="utf-8") as handle:
-            handle.write(line)
-            handle.flush()
-            os.fsync(handle.fileno())
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, PRIVATE_FILE)
+        try:
+            os.write(fd, line.encode("utf-8"))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
         return record
 
     def entries(self) -> list[dict[str, Any]]:
@@ -85,7 +88,8 @@ class Ledger:
         """Store the config text of a push under its hash (once)."""
         target = self.dir / "configs" / f"{config_hash}.yaml"
         if not target.exists():
-            atomic_write(target, text)
+            private_dirs(self.root, target.parent)
+            atomic_write(target, text, mode=PRIVATE_FILE)
         return target
 
     def config_copy(self, config_hash: str) -> Path | None:
@@ -105,5 +109,6 @@ class Ledger:
     def backup(self, rel_path: str, data: bytes, stamp: str) -> Path:
         """Keep the previous content of a generated file before it is overwritten."""
         target = self.dir / "backups" / stamp / rel_path
-        atomic_write(target, data)
+        private_dirs(self.root, target.parent)
+        atomic_write(target, data, mode=PRIVATE_FILE)
         return target

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from digsync.history import now_utc
-from digsync.writer import atomic_write
+from digsync.writer import PRIVATE_FILE, atomic_write, private_dirs
 
 FILE = "pending.json"
 
@@ -35,7 +35,8 @@ def mark(project_dir: Path, error: str) -> dict[str, Any]:
         "attempts": int(old.get("attempts") or 0) + 1,
     }
     blob = json.dumps(record, sort_keys=True, ensure_ascii=False) + "\n"
-    atomic_write(project_dir / FILE, blob.encode("utf-8"))
+    private_dirs(project_dir.parent, project_dir)
+    atomic_write(project_dir / FILE, blob.encode("utf-8"), mode=PRIVATE_FILE)
     return record
 
 

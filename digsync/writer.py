@@ -19,6 +19,24 @@ class FileAction(NamedTuple):
     diff: str = ""
 
 
+PRIVATE_FILE = 0o600
+PRIVATE_DIR = 0o700
+"""The state folder holds config copies with webhook URLs: only its owner reads it."""
+
+
+def private_dirs(root: Path, folder: Path) -> None:
+    """``root`` and every folder down to ``folder`` (inside it) exist with mode 0700;
+    folders made by an older digsync with 0755 are narrowed."""
+    path = root
+    parts = folder.relative_to(root).parts
+    for part in (None, *parts):
+        if part is not None:
+            path = path / part
+        path.mkdir(mode=PRIVATE_DIR, parents=part is None, exist_ok=True)
+        if path.stat().st_mode & 0o777 != PRIVATE_DIR:
+            os.chmod(path, PRIVATE_DIR)
+
+
 def atomic_write(
     path: Path, data: bytes, mode: int = 0o644, sync_dir: bool = False, fsync: bool = True
 ) -> None:

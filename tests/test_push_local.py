@@ -204,3 +204,21 @@ def test_pushing_many_configs_draws_progress_on_a_terminal(
     monkeypatch.setattr("sys.stderr", quiet)
     assert main(["push", "--config", "config.yaml", "--config", str(second)]) == 0
     assert "pushing [" not in quiet.getvalue()
+
+
+def test_the_state_folder_is_private(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """.digsync/ holds config copies with webhook URLs: folders 0700, files 0600, and a
+    folder an older digsync made 0755 is narrowed."""
+    (workdir / ".digsync").mkdir(mode=0o755)
+    (workdir / ".digsync").chmod(0o755)
+    assert run(capsys, "push")[0] == 0
+    config = workdir / "config.yaml"
+    config.write_text(config.read_text().replace('"03:00:00"', '"04:00:00"'))
+    assert run(capsys, "push")[0] == 0  # a second push writes backups
+    state = workdir / ".digsync"
+    found = [state, *state.rglob("*")]
+    assert any(p.name == "ledger.jsonl" for p in found)
+    assert any(p.suffix == ".yaml" for p in found)  # the config copies
+    for path in found:
+        mode = path.stat().st_mode & 0o777
+        assert mode == (0o700 if path.is_dir() else 0o600), (path, oct(mode))

@@ -16,6 +16,7 @@ from typing import Any
 
 from digsync.history import now_utc
 from digsync.server.masking import mask
+from digsync.writer import PRIVATE_FILE, private_dirs
 
 FILE = "audit.jsonl"
 _LOCK = threading.Lock()
@@ -42,10 +43,10 @@ class AuditLog:
     def append(self, entry: dict[str, Any]) -> dict[str, Any]:
         record = {"time": now_utc(), **entry}
         line = json.dumps(record, sort_keys=True, ensure_ascii=False, default=str) + "\n"
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_dirs(self.path.parent, self.path.parent)
         with _LOCK:
             # O_APPEND: concurrent writers (serve and watch) never overwrite each other
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, PRIVATE_FILE)
             try:
                 os.write(fd, line.encode("utf-8"))
                 os.fsync(fd)

@@ -7,19 +7,20 @@ pushed, since tdx offers nothing digsync can read back (plan and rollback need i
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
 from digsync.history import now_utc
 from digsync.project import pack, unpack
-from digsync.writer import atomic_write
+from digsync.writer import PRIVATE_FILE, atomic_write, private_dirs
 
 
 class RevisionStore:
     """``<folder>/revisions.jsonl`` (oldest first) and ``<folder>/<revision>.tar.gz``."""
 
     def __init__(self, folder: Path) -> None:
-        self.folder = folder
+        self.folder = folder  # <state>/<project>/<kind>-revisions
 
     def log(self) -> list[dict[str, Any]]:
         try:
@@ -44,7 +45,13 @@ class RevisionStore:
 
     def add(self, revision: str, files: dict[str, bytes]) -> None:
         """Keep the archive first, then log it: a crash leaves no logged revision without one."""
-        atomic_write(self.folder / f"{revision}.tar.gz", pack(files))
-        self.folder.mkdir(parents=True, exist_ok=True)
-        with open(self.folder / "revisions.jsonl", "a", encoding="utf-8") as handle:
-            handle.write(json.dumps({"revision": revision, "createdAt": now_utc()}) + "\n")
+        private_dirs(self.folder.parent.parent, self.folder)
+        atomic_write(self.folder / f"{revision}.tar.gz", pack(files), mode=PRIVATE_FILE)
+        line = json.dumps({"revision": revision, "createdAt": now_utc()}) + "\n"
+        fd = os.open(
+            self.folder / "revisions.jsonl", os.O_WRONLY | os.O_APPEND | os.O_CREAT, PRIVATE_FILE
+        )
+        try:
+            os.write(fd, line.encode("utf-8"))
+        finally:
+            os.close(fd)
