@@ -222,6 +222,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    from digsync.redact import redacted_output
+
+    with redacted_output():  # a server may echo a credential into a message
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         code: int = args.func(args)
         return code

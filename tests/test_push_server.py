@@ -308,3 +308,23 @@ def test_push_rechecks_the_server_revision_right_before_the_put(
     assert puts(server) == []
     assert [r.method for r in server.requests] == ["GET"]
     target.close()
+
+
+@pytest.mark.parametrize("command", [("push",), ("push", "--json"), ("plan",), ("status",)])
+def test_a_credential_a_server_echoes_is_never_printed(
+    workdir: Path,
+    server: FakeDigdag,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    command: tuple[str, ...],
+) -> None:
+    token = "s3cr3t-digdag-token-42"
+    monkeypatch.setenv("DIGDAG_AUTHORIZATION", f"Bearer {token}")
+    echoed = f"denied: Authorization: Bearer {token}; also seen: TD1 9999/abcdefghijkl"
+    server.fail(status=403, times=None, message=echoed)
+    code, out, err = cli(capsys, server, *command)
+    assert code != 0
+    printed = out + err
+    assert "denied: Authorization: ********" in printed, printed
+    assert token not in printed and "9999/abcdefghijkl" not in printed
+    assert "TD1 ********" in printed

@@ -7,8 +7,6 @@ masked as well, wherever it was copied.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping
 from typing import Any
 
 from digsync.errors import Problem
@@ -38,24 +36,6 @@ def webhook_urls(data: Any) -> dict[PathKey, str]:
 def secret_values(data: Any) -> set[str]:
     """Every string that must never be shown (the webhook URLs)."""
     return set(webhook_urls(data).values())
-
-
-CREDENTIAL_VARIABLES = ("TD_API_KEY", "DIGDAG_AUTHORIZATION", "DIGSYNC_WEBHOOK_SECRET")
-MIN_CREDENTIAL = 4  # shorter values would mask ordinary words of a message
-
-
-def credentials(env: Mapping[str, str] | None = None) -> set[str]:
-    """The credentials this process holds, which a server message must not repeat either:
-    the TD API key, the Digdag Authorization value (and its token), the webhook secret and
-    every DIGSYNC_API_TOKEN token."""
-    env = os.environ if env is None else env
-    values = {env.get(name, "").strip() for name in CREDENTIAL_VARIABLES}
-    auth = env.get("DIGDAG_AUTHORIZATION", "").strip()
-    values.add(auth.partition(" ")[2].strip())
-    for item in env.get("DIGSYNC_API_TOKEN", "").split(","):
-        values.add(item.strip())
-        values.add(item.partition(":")[2].strip())
-    return {v for v in values if len(v) >= MIN_CREDENTIAL}
 
 
 def mask(data: Any, secrets: set[str] | None = None) -> Any:

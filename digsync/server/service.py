@@ -22,10 +22,11 @@ from digsync.config import Config, config_from_data, load_config, parse_config
 from digsync.errors import ConfigError, DigsyncError, Problem, UsageError, YamlSyntaxError
 from digsync.history import Ledger, who
 from digsync.push import PushResult, scrub
+from digsync.redact import credentials
 from digsync.remote import TargetChoice, TargetPool, push_one
 from digsync.server import configfile
 from digsync.server.audit import AuditLog, config_diff
-from digsync.server.masking import credentials, mask, secret_values, unmask
+from digsync.server.masking import mask, secret_values, unmask
 from digsync.server.roundtrip import Unrepresentable, same, to_yaml
 from digsync.spec import format_path
 from digsync.targets import settings
