@@ -176,16 +176,11 @@ def _refuse_duplicate_projects(configs: list[Config]) -> None:
 
 
 def _schedule_only(config: Config, check: bool) -> FileAction:
-    from digsync.schedonly import rewrite_schedule, source_path
+    from digsync.schedonly import read_source, rewrite_schedule, source_path
     from digsync.writer import sync_files
 
+    text = read_source(config)
     target = source_path(config)
-    try:
-        text = target.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(
-            f"{config.path}: workflow.source {config.source}: {exc.strerror}"
-        ) from None
     new = rewrite_schedule(text, str(target), config)
     files = {target.name: new.encode("utf-8")}
     return sync_files(target.parent, files, check=check, backup=_backup(config))[0]

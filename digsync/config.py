@@ -223,6 +223,7 @@ def _build(v: Validator, data: dict[str, Any], path: str) -> Config:
     auto_generation = _auto_generation(v, _section(data, "auto_generation"))
     warehouse = _warehouse(v, _section(data, "warehouse"), workflow, _section(data, "target"))
     _check_target(v, _section(data, "target"))
+    _check_source(v, workflow)
     if not warehouse.is_local:
         _check_image(v, workflow)
     td_api_server = (
@@ -560,6 +561,23 @@ def _check_target(v: Validator, target: dict[str, Any]) -> None:
     endpoint = target.get("endpoint")
     if isinstance(endpoint, str) and endpoint:
         _check_trusted(v, ("target", "endpoint"), endpoint, "push sends its credential")
+
+
+def _check_source(v: Validator, workflow: dict[str, Any]) -> None:
+    """workflow.source names a .dig inside config.yaml's folder: relative, no '..'."""
+    source = workflow.get("source")
+    if not isinstance(source, str) or not source.strip():
+        return
+    at: PathKey = ("workflow", "source")
+    parts = source.replace("\\", "/").split("/")
+    if source.startswith(("/", "~")) or re.match(r"[A-Za-z]:", source):
+        v.add(
+            at, f"must be relative to config.yaml's folder; got {source!r}", "e.g. flows/sync.dig"
+        )
+    elif ".." in parts:
+        v.add(at, f"may not leave config.yaml's folder ('..'); got {source!r}")
+    elif not source.endswith(".dig") or not source.isprintable():
+        v.add(at, f"expected the path of a .dig file; got {source!r}", "e.g. flows/sync.dig")
 
 
 def _check_image(v: Validator, workflow: dict[str, Any]) -> None:

@@ -95,10 +95,59 @@ def _line_end(text: str, index: int) -> int:
 _NOT_PROJECT_FILES = ("digsync.schema.json",)
 
 
+MAX_SOURCE_BYTES = 1024 * 1024
+"""A hand-written .dig larger than this is refused (no workflow is that large)."""
+MAX_PROJECT_FILES = 2000
+MAX_PROJECT_BYTES = 2 * 1024 * 1024
+"""Digdag's own default limit on a project archive (api.max_archive_total_size_limit)."""
+
+
+class SourceError(UsageError):
+    """workflow.source names no readable .dig inside config.yaml's folder; ``why`` says
+    what is wrong with it."""
+
+    def __init__(self, config: Config, why: str) -> None:
+        super().__init__(f"{config.path}: workflow.source {config.source}: {why}")
+        self.why = why
+
+
 def source_path(config: Config) -> Path:
-    """The hand-written .dig that workflow.source names (relative to the config file)."""
+    """The hand-written .dig that workflow.source names, resolved: a regular file inside
+    config.yaml's folder (a symlink may not lead out of it). Raises SourceError."""
     assert config.source is not None
-    return Path(config.path).parent / config.source
+    folder = Path(config.path).resolve().parent
+    path = folder / config.source
+    try:
+        resolved = path.resolve(strict=True)
+    except FileNotFoundError:
+        raise SourceError(
+            config, "no such file (the path is relative to config.yaml's folder)"
+        ) from None
+    except (OSError, RuntimeError) as exc:  # a symlink loop
+        raise SourceError(config, f"cannot be read: {exc}") from None
+    if folder not in resolved.parents:
+        raise SourceError(config, "leads out of config.yaml's folder (through a symlink)")
+    if resolved.is_dir():
+        raise SourceError(config, "a folder, not a .dig file")
+    if not resolved.is_file():
+        raise SourceError(config, "not a regular file")
+    return path
+
+
+def read_source(config: Config) -> str:
+    """The text of the hand-written .dig, checked and size-capped. Raises SourceError."""
+    path = source_path(config)
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(MAX_SOURCE_BYTES + 1)
+    except OSError as exc:
+        raise SourceError(config, f"cannot be read: {exc.strerror or exc}") from None
+    if len(data) > MAX_SOURCE_BYTES:
+        raise SourceError(config, f"larger than {MAX_SOURCE_BYTES // 1024} KiB")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise SourceError(config, "not UTF-8 text") from None
 
 
 def source_project(config: Config) -> dict[str, bytes]:
@@ -108,12 +157,8 @@ def source_project(config: Config) -> dict[str, bytes]:
 
     Also left out: the config file, its JSON Schema, and the local target's
     ``workflows/`` folder (a push there would otherwise nest copies of itself)."""
+    text = read_source(config)
     source = source_path(config)
-    try:
-        text = source.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        why = getattr(exc, "strerror", None) or str(exc)
-        raise UsageError(f"{config.path}: workflow.source {config.source}: {why}") from None
     root = source.resolve().parent
     config_file = Path(config.path).resolve()
     workflows = Path(str(config.target.get("workflows_dir") or "workflows"))
@@ -122,6 +167,7 @@ def source_project(config: Config) -> dict[str, bytes]:
         (config_file.parent / workflows).resolve(),
     }
     files: dict[str, bytes] = {}
+    total = 0
     for path in sorted(root.rglob("*")):
         rel = path.relative_to(root)
         if any(part.startswith(".") for part in rel.parts):
@@ -133,6 +179,14 @@ def source_project(config: Config) -> dict[str, bytes]:
             continue
         if any(d == resolved or d in resolved.parents for d in skipped_dirs):
             continue
+        total += path.stat().st_size
+        if len(files) >= MAX_PROJECT_FILES or total > MAX_PROJECT_BYTES:
+            raise SourceError(
+                config,
+                f"its folder {root} holds more than {MAX_PROJECT_FILES} files or "
+                f"{MAX_PROJECT_BYTES // (1024 * 1024)} MiB, the most a project may hold; "
+                "put the workflow in a folder of its own",
+            )
         files[rel.as_posix()] = path.read_bytes()
     files[source.name] = rewrite_schedule(text, str(source), config).encode("utf-8")
     return dict(sorted(files.items()))

@@ -1,10 +1,21 @@
 from __future__ import annotations
 
+import os
+from pathlib import Path
+from typing import Any
+
 import pytest
 
 from digsync.config import config_from_data
-from digsync.errors import UsageError
-from digsync.schedonly import rewrite_schedule
+from digsync.errors import ConfigError, UsageError
+from digsync.schedonly import (
+    MAX_PROJECT_FILES,
+    MAX_SOURCE_BYTES,
+    SourceError,
+    read_source,
+    rewrite_schedule,
+    source_project,
+)
 from tests.conftest import base_data
 
 HAND_WRITTEN = """\
@@ -65,3 +76,67 @@ def test_missing_keys_are_inserted_after_the_leading_comments() -> None:
 def test_non_mapping_workflow_is_refused() -> None:
     with pytest.raises(UsageError, match="block mapping"):
         rewrite_schedule("- a\n", "w.dig", config_with(frequency="daily"))
+
+
+# --- workflow.source stays inside config.yaml's folder --------------------------------
+
+
+def source_config(folder: Path, source: str) -> Any:
+    data = base_data()
+    data["workflow"]["source"] = source  # type: ignore[index]
+    return config_from_data(data, str(folder / "config.yaml"))
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        ("/etc/passwd.dig", "workflow.source: must be relative to config.yaml's folder"),
+        ("~/flows/a.dig", "workflow.source: must be relative to config.yaml's folder"),
+        ("../other/a.dig", "workflow.source: may not leave config.yaml's folder ('..')"),
+        ("flows/../../a.dig", "workflow.source: may not leave config.yaml's folder ('..')"),
+        ("flows/config.yaml", "workflow.source: expected the path of a .dig file"),
+        ("/dev/zero", "workflow.source: must be relative to config.yaml's folder"),
+    ],
+)
+def test_a_source_outside_the_folder_or_not_a_dig_is_a_config_error(
+    source: str, message: str
+) -> None:
+    data = base_data()
+    data["workflow"]["source"] = source  # type: ignore[index]
+    with pytest.raises(ConfigError) as info:
+        config_from_data(data)
+    assert str(info.value.problems[0]).startswith(message)
+
+
+def test_a_symlink_out_of_the_folder_is_refused(tmp_path: Path) -> None:
+    outside = tmp_path / "secret"
+    outside.mkdir()
+    (outside / "keys.dig").write_text("timezone: UTC\n", encoding="utf-8")
+    home = tmp_path / "home"
+    (home / "flows").mkdir(parents=True)
+    (home / "flows" / "a.dig").symlink_to(outside / "keys.dig")
+    (home / "zero.dig").symlink_to("/dev/zero")
+    with pytest.raises(SourceError, match=r"leads out of config\.yaml's folder"):
+        read_source(source_config(home, "flows/a.dig"))
+    with pytest.raises(SourceError, match=r"leads out of config\.yaml's folder"):
+        read_source(source_config(home, "zero.dig"))
+    (home / "fifo.dig").unlink(missing_ok=True)
+    os.mkfifo(home / "fifo.dig")
+    with pytest.raises(SourceError, match="not a regular file"):
+        read_source(source_config(home, "fifo.dig"))
+
+
+def test_a_huge_source_or_project_folder_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "big.dig").write_bytes(b"# " + b"x" * MAX_SOURCE_BYTES + b"\n")
+    with pytest.raises(SourceError, match="larger than 1024 KiB"):
+        read_source(source_config(tmp_path, "big.dig"))
+    project = tmp_path / "p"
+    project.mkdir()
+    (project / "w.dig").write_text("timezone: UTC\n+a:\n  echo>: hi\n", encoding="utf-8")
+    for i in range(MAX_PROJECT_FILES):
+        (project / f"f{i}.txt").write_bytes(b"x")
+    config = source_config(tmp_path, "p/w.dig")
+    with pytest.raises(SourceError, match=f"more than {MAX_PROJECT_FILES} files or 2 MiB"):
+        source_project(config)
+    (project / "f0.txt").unlink()  # now exactly at the limit: w.dig plus 1,999 files
+    assert len(source_project(config)) == MAX_PROJECT_FILES

@@ -401,18 +401,12 @@ def _source_problems(config: Config) -> list[Problem]:
     (a config is data, so only the server, which has the folder, can tell)."""
     if config.source is None:
         return []
-    from digsync.schedonly import source_path
+    from digsync.schedonly import SourceError, read_source
 
     try:
-        source_path(config).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        why = "no such file (the path is relative to config.yaml's folder)"
-    except IsADirectoryError:
-        why = "a folder, not a .dig file"
-    except UnicodeDecodeError:
-        why = "not UTF-8 text"
-    except (OSError, ValueError) as exc:
-        why = f"cannot be read: {getattr(exc, 'strerror', None) or exc}"
+        read_source(config)
+    except SourceError as exc:
+        why = exc.why
     else:
         return []
     return [
