@@ -98,6 +98,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--push", action="store_true", help="push after generating (as digsync push)")
     _add_target(p)
+    p.add_argument(
+        "--adopt",
+        action="store_true",
+        help="replace a project on the target that digsync did not make (refused without it)",
+    )
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_generate)
 
@@ -147,6 +152,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--schedule-from",
         metavar="ISO",
         help="first time the new schedule may run (Digdag's schedule_from)",
+    )
+    p.add_argument(
+        "--adopt",
+        action="store_true",
+        help="replace a project on the target that digsync did not make (refused without it)",
     )
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_push)
@@ -370,6 +380,7 @@ def _push_results(
         expect_revision=expect,
         schedule_from=schedule_from,
         project=project,
+        adopt=getattr(args, "adopt", False),
     )
 
 

@@ -15,7 +15,7 @@ from digsync.errors import DigsyncError
 from digsync.history import Ledger
 from digsync.plan import Plan
 from digsync.preview import iso_z, workflow_schedules
-from digsync.project import content_hash
+from digsync.project import REVISION_PREFIX, content_hash
 from digsync.targets import RemoteProject, RevisionExists, Target
 
 SCHEDULE_END = "9999-01-01T00:00:00Z"
@@ -28,12 +28,25 @@ class ConcurrentChange(DigsyncError):
     exit_code = 1
 
 
+class NotOurs(DigsyncError):
+    """The server's project runs a revision digsync did not make; pushing would replace a
+    project someone else owns. ``--adopt`` (the UI asks first) takes it over."""
+
+    exit_code = 1
+
+
 class PushResult(NamedTuple):
     project: str
     status: str  # pushed | unchanged | failed
     revision: str | None
     message: str
     warnings: tuple[str, ...] = ()
+    needs_adopt: bool = False  # failed because the project is not digsync's (NotOurs)
+
+
+def made_by_digsync(remote: RemoteProject) -> bool:
+    """Whether digsync made the revision the server runs (its names start digsync-)."""
+    return remote.revision.startswith(REVISION_PREFIX)
 
 
 def _fresh_name(target: Target, remote: RemoteProject | None, wanted: str) -> str:
@@ -148,16 +161,26 @@ def push_plan(
     config_text: bytes,
     schedule_from: str | None = None,
     author: str | None = None,
+    adopt: bool = False,
 ) -> PushResult:
     """Push when the plan has changes; record the outcome either way it ends.
 
-    ``author`` names who the ledger records (the API's token name); default: who()."""
+    ``author`` names who the ledger records (the API's token name); default: who().
+    A project whose current revision digsync did not make is replaced only with
+    ``adopt`` (NotOurs otherwise, and nothing is pushed)."""
     config = plan.config
     base = _ledger_base(config, plan, target)
     if author is not None:
         base["who"] = author
     if not plan.changed:
         return _unchanged(plan, target, ledger, base)
+    if plan.remote is not None and not adopt and not made_by_digsync(plan.remote):
+        shown = f"revision {plan.remote.revision!r}" if plan.remote.revision else "files"
+        raise NotOurs(
+            f"{plan.project} on the {target.kind} target holds {shown} that digsync did not "
+            "make; pushing would replace a project someone else owns. Check that "
+            "workflow.project is right, then push with --adopt to take it over"
+        )
     try:
         pushed, warnings = push_files(
             target,

@@ -15,7 +15,7 @@ from digsync.config import Config, load_config
 from digsync.errors import ConfigError, DigsyncError, UsageError
 from digsync.history import Ledger, state_dir
 from digsync.plan import Plan, make_plan
-from digsync.push import ConcurrentChange, PushResult, push_plan, scrub
+from digsync.push import ConcurrentChange, NotOurs, PushResult, push_plan, scrub
 from digsync.targets import Target, TargetSettings, open_target, settings
 from digsync.term import Progress
 
@@ -82,10 +82,12 @@ def push_one(
     schedule_from: str | None = None,
     author: str | None = None,
     project: str | None = None,
+    adopt: bool = False,
 ) -> PushResult:
     """Plan and push one config; a failure comes back as a failed result, not raised.
 
-    ``project`` overrides workflow.project (``generate --project NAME --push``)."""
+    ``project`` overrides workflow.project (``generate --project NAME --push``); ``adopt``
+    lets the push replace a project digsync did not make."""
     config: Config | None = None
     try:
         config = load_config(path)
@@ -95,7 +97,7 @@ def push_one(
         plan = make_plan(config, target, describe=False)
         _check_expected(plan, expect_revision)
         config_text = Path(path).read_bytes()
-        result = push_plan(plan, target, ledger, config_text, schedule_from, author)
+        result = push_plan(plan, target, ledger, config_text, schedule_from, author, adopt)
         pending.clear(ledger.dir)  # a push that reached the server ends a pending one
     except ConfigError as exc:
         errors = [p for p in exc.problems if p.severity == "error"] or exc.problems
@@ -104,6 +106,9 @@ def push_one(
         return PushResult(path, "failed", None, message)
     except UsageError:
         raise  # the command is wrong for every project, not this push
+    except NotOurs as exc:
+        name = config.project if config is not None else path
+        return PushResult(name, "failed", None, str(exc), needs_adopt=True)
     except DigsyncError as exc:
         secrets = config.secrets().values() if config is not None else ()
         return PushResult(_project_name(path), "failed", None, scrub(str(exc), secrets))
@@ -138,6 +143,7 @@ def push_many(
     expect_revision: str | None = None,
     schedule_from: str | None = None,
     project: str | None = None,
+    adopt: bool = False,
 ) -> list[PushResult]:
     """Push every config, at most ``jobs`` at a time; results in the order given.
 
@@ -155,13 +161,19 @@ def push_many(
     pool = TargetPool(choice)
     try:
         if len(paths) == 1:
-            return [push_one(paths[0], pool, expect_revision, schedule_from, project=project)]
+            return [
+                push_one(
+                    paths[0], pool, expect_revision, schedule_from, project=project, adopt=adopt
+                )
+            ]
         workers = max(1, min(jobs, len(paths), int(os.environ.get("DIGSYNC_MAX_JOBS", "32"))))
         with (
             ThreadPoolExecutor(max_workers=workers) as executor,
             Progress(len(paths), "pushing") as progress,
         ):
-            futures = [executor.submit(push_one, p, pool, None, schedule_from) for p in paths]
+            futures = [
+                executor.submit(push_one, p, pool, None, schedule_from, adopt=adopt) for p in paths
+            ]
             for done in as_completed(futures):
                 progress.advance(done.result().project)
             return [future.result() for future in futures]

@@ -222,3 +222,24 @@ def test_the_state_folder_is_private(workdir: Path, capsys: pytest.CaptureFixtur
     for path in found:
         mode = path.stat().st_mode & 0o777
         assert mode == (0o700 if path.is_dir() else 0o600), (path, oct(mode))
+
+
+def test_a_project_digsync_did_not_make_is_not_replaced_without_adopt(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    theirs = workdir / "workflows" / "semantic_layer_sync"
+    theirs.mkdir(parents=True)
+    (theirs / "their_flow.dig").write_text("+a:\n  echo>: mine\n", encoding="utf-8")
+    code, out = run(capsys, "push", "--json")
+    (result,) = json.loads(out)["results"]
+    assert code == 1 and result["status"] == "failed" and result["needs_adopt"] is True
+    assert result["message"] == (
+        "semantic_layer_sync on the local target holds files that digsync did not make; "
+        "pushing would replace a project someone else owns. Check that workflow.project is "
+        "right, then push with --adopt to take it over"
+    )
+    assert sorted(p.name for p in theirs.iterdir()) == ["their_flow.dig"]  # untouched
+    code, out = run(capsys, "push", "--adopt", "--json")
+    assert code == 0 and json.loads(out)["results"][0]["status"] == "pushed"
+    assert not (theirs / "their_flow.dig").exists()
+    assert run(capsys, "push", "--json")[0] == 0  # ours now: no --adopt needed

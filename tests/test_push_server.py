@@ -328,3 +328,19 @@ def test_a_credential_a_server_echoes_is_never_printed(
     assert "denied: Authorization: ********" in printed, printed
     assert token not in printed and "9999/abcdefghijkl" not in printed
     assert "TD1 ********" in printed
+
+
+def test_a_hand_made_revision_on_the_server_needs_adopt(
+    workdir: Path, server: FakeDigdag, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server.push_directly(PROJECT, {"theirs.dig": b"+a:\n  echo>: mine\n"}, "hand-made-1")
+    code, result = push_json(capsys, server)
+    assert code == 1 and result["needs_adopt"] is True
+    assert result["message"].startswith(
+        "semantic_layer_sync on the digdag target holds revision 'hand-made-1' that digsync "
+        "did not make; pushing would replace a project someone else owns."
+    )
+    assert puts(server) == []
+    code, out, _ = cli(capsys, server, "push", "--adopt", "--json")
+    assert code == 0 and json.loads(out)["results"][0]["status"] == "pushed"
+    assert server.revisions(PROJECT)[0].name == "hand-made-1"

@@ -559,3 +559,20 @@ def test_preview_shows_the_dig_diff_with_no_csp_violation(ui: Ui) -> None:
     assert page.evaluate("window.__cspViolations") == []
     # previewing pushed nothing
     assert len(ui.pushed_digs()) == 1
+
+
+def test_a_project_digsync_did_not_make_is_replaced_only_after_asking(ui: Ui) -> None:
+    ui.watch.expect_http(f"{API}/config", 409)
+    ui.fake.push_directly(PROJECT, {"theirs.dig": b"+a:\n  echo>: mine\n"}, "hand-made-1")
+    page = ui.open()
+    page.check("#sync-mode-full")
+    page.click("#save-button")
+    expect(page.locator("#result-heading")).to_contain_text("the project on the target is not")
+    expect(page.locator("#result-body")).to_contain_text("revision 'hand-made-1'")
+    assert [r.name for r in ui.fake.revisions(PROJECT)] == ["hand-made-1"]  # not replaced
+    assert config_data(ui.config)["sync"]["sync_mode"] == "full"  # but saved
+    page.click("#adopt-push")
+    ui.saved_result()
+    assert ui.fake.revisions(PROJECT)[0].name == "hand-made-1"
+    latest = ui.fake.revisions(PROJECT)[-1]
+    assert len(ui.fake.revisions(PROJECT)) == 2 and b"sync_mode: full" in latest.files[DIG]

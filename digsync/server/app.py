@@ -101,16 +101,39 @@ def create_app(settings: ServerSettings) -> FastAPI:
     @app.post(
         f"{API}/config",
         response_model=schemas.SaveOut,
-        responses=_errors(*WRITE_ERRORS, 412, 500),
-        openapi_extra=schemas.json_body(
-            schemas.config_schema(), 'the config, or {"config": {...}}; If-Match is honoured'
-        ),
+        responses=_errors(*WRITE_ERRORS, 409, 412, 500),
+        openapi_extra={
+            **schemas.json_body(
+                schemas.config_schema(),
+                'the config, or {"config": {...}}; If-Match is honoured; ?adopt=true replaces '
+                "a project on the target that digsync did not make",
+            ),
+            "parameters": [
+                {
+                    "name": "adopt",
+                    "in": "query",
+                    "required": False,
+                    "schema": {"type": "string", "enum": ["true", "1"]},
+                }
+            ],
+        },
     )
     async def post_config(request: Request) -> JSONResponse:
         author, body = await body_of(request)
         if_match = request.headers.get("if-match")
-        outcome = await run_in_threadpool(_call, service.save, body, if_match, author)
+        adopt = request.query_params.get("adopt") in ("1", "true")
+        outcome = await run_in_threadpool(_call, service.save, body, if_match, author, adopt)
         headers = {"ETag": outcome.etag}
+        if outcome.needs_adopt:
+            raise ApiError(
+                409,
+                "adopt_required",
+                "Config saved; the target's project was not made by digsync, so it was not "
+                "replaced",
+                details=outcome.push_error,
+                extra={"etag": outcome.etag, "pending": True},
+                headers=headers,
+            )
         if outcome.push_error is not None:
             raise ApiError(
                 500,

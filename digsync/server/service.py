@@ -66,6 +66,7 @@ class SaveOutcome(NamedTuple):
     warnings: tuple[Problem, ...] = ()
     schedule_check: tuple[str, ...] = ()
     push_error: str | None = None
+    needs_adopt: bool = False  # not pushed: the target's project is not digsync's
 
 
 def problem_json(p: Problem) -> dict[str, Any]:
@@ -180,8 +181,11 @@ class ConfigService:
 
     # --- writing ----------------------------------------------------------------------
 
-    def save(self, body: Any, if_match: str | None = None, author: str = "local") -> SaveOutcome:
+    def save(
+        self, body: Any, if_match: str | None = None, author: str = "local", adopt: bool = False
+    ) -> SaveOutcome:
         """Check, write config.yaml, push when the project changed; all under the lock.
+        ``adopt`` lets the push replace a project on the target that digsync did not make.
 
         Raises StaleETag (nothing written) or ConfigError (nothing written).
         """
@@ -201,7 +205,7 @@ class ConfigService:
             if new != snap.data:
                 configfile.save(self.path, new)
             secrets = self.hidden(stored, data)
-            result = self._push(config, secrets, author)
+            result = self._push(config, secrets, author, adopt)
             self._record("save", author, config, stored, data, secrets, result)
         return _outcome(configfile.etag_of(new), result, config.warnings)
 
@@ -231,9 +235,11 @@ class ConfigService:
             self._record(action, author, config, before, current, secrets, result)
         return _outcome(snap.etag, result, config.warnings)
 
-    def _push(self, config: Config, secrets: set[str], author: str) -> PushResult:
+    def _push(
+        self, config: Config, secrets: set[str], author: str, adopt: bool = False
+    ) -> PushResult:
         try:
-            result = push_one(self.label, self.pool, author=author)
+            result = push_one(self.label, self.pool, author=author, adopt=adopt)
         except UsageError as exc:  # e.g. the td target without TD_API_KEY
             result = PushResult(config.project, "failed", None, str(exc))
         except OSError as exc:
@@ -545,4 +551,5 @@ def _outcome(etag: str, result: PushResult, warnings: tuple[Problem, ...]) -> Sa
         warnings=warnings,
         schedule_check=result.warnings,
         push_error=result.message if failed else None,
+        needs_adopt=result.needs_adopt,
     )

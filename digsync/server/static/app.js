@@ -1006,7 +1006,8 @@
 
   // --- save & push ----------------------------------------------------------------------
 
-  async function save() {
+  async function save(options) {
+    const adopt = Boolean(options && options.adopt);
     if (state.saving || state.config === null) return;
     // The save's answer supersedes any preview still pending or on its way.
     window.clearTimeout(state.previewTimer);
@@ -1018,7 +1019,7 @@
     announce("Saving…");
     const payload = buildPayload();
     const headers = state.etag ? { "If-Match": state.etag } : {};
-    const r = await api("POST", "/config", payload, headers);
+    const r = await api("POST", adopt ? "/config?adopt=true" : "/config", payload, headers);
     state.saving = false;
     button.removeAttribute("aria-disabled");
     button.classList.remove("is-busy");
@@ -1034,6 +1035,8 @@
       needToken(save, Boolean(readToken() || memoryToken));
     } else if (r.status === 412) {
       showConflict();
+    } else if (data.code === "adopt_required") {
+      askToAdopt(payload, data);
     } else if (data.code === "push_failed") {
       pushFailed(payload, data);
     } else {
@@ -1114,6 +1117,34 @@
       ],
       true
     );
+  }
+
+  // The target's project was not made by digsync: replacing it is the user's call.
+  function askToAdopt(payload, data) {
+    state.etag = data.etag || state.etag;
+    markSaved(payload);
+    const replace = el("button", {
+      type: "button",
+      className: "button button-danger",
+      id: "adopt-push",
+      text: "Replace that project",
+    });
+    replace.addEventListener("click", () => save({ adopt: true }));
+    showResult(
+      "error",
+      "Saved, not pushed: the project on the target is not digsync's",
+      [
+        el("p", {
+          text:
+            "config.yaml was saved. The project it pushes to holds work that digsync did " +
+            "not make, so nothing was replaced. Check workflow.project before you go on.",
+        }),
+        data.details ? el("pre", { className: "details", text: data.details }) : null,
+        el("div", { className: "button-row" }, replace),
+      ],
+      true
+    );
+    refreshHistory();
   }
 
   function pushFailed(payload, data) {
