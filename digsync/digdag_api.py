@@ -13,7 +13,9 @@ import os
 import random
 import ssl
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, NamedTuple
 
 import httpx
@@ -78,6 +80,28 @@ def _tls_context() -> ssl.SSLContext:
 
         _TLS = ssl.create_default_context(cafile=certifi.where())
     return _TLS
+
+
+PUSH_TIMEOUT_ENV = "DIGSYNC_PUSH_TIMEOUT"
+DEFAULT_PUSH_SECONDS = 180.0
+_DEADLINE: ContextVar[tuple[float, float] | None] = ContextVar("digsync_deadline", default=None)
+
+
+@contextmanager
+def bounded(seconds: float | None = None) -> Iterator[None]:
+    """Every request made inside (in this thread) ends by one deadline: a push of many
+    requests, each with its own retries, still ends in ``seconds`` (default
+    $DIGSYNC_PUSH_TIMEOUT, else 180)."""
+    if seconds is None:
+        try:
+            seconds = float(os.environ.get(PUSH_TIMEOUT_ENV, DEFAULT_PUSH_SECONDS))
+        except ValueError:
+            seconds = DEFAULT_PUSH_SECONDS
+    token = _DEADLINE.set((time.monotonic() + seconds, seconds))
+    try:
+        yield
+    finally:
+        _DEADLINE.reset(token)
 
 
 def _retryable(status: int) -> bool:
@@ -152,9 +176,20 @@ class DigdagClient:
         )
         url = str(request.url)
         deadline = time.monotonic() + self.retry.total_seconds
+        bound = _DEADLINE.get()
+        stopped = ""  # what to add when the push's own deadline is the one that ends this
+        if bound is not None and bound[0] <= deadline:
+            deadline = bound[0]
+            stopped = f"; stopped: the push took longer than {bound[1]:g} s ({PUSH_TIMEOUT_ENV})"
         attempt = 0
         while True:
             asked = 0.0
+            left = deadline - time.monotonic()
+            if stopped and left <= 0:
+                raise RemoteError(action, method, url, None, stopped.removeprefix("; "))
+            request.extensions["timeout"] = httpx.Timeout(
+                min(self.retry.timeout_seconds, max(left, 0.001))
+            ).as_dict()
             try:
                 response = self._http.send(request)
             except httpx.TransportError as exc:
@@ -175,7 +210,8 @@ class DigdagClient:
             wait = max(self.retry.backoff(attempt), asked)
             if attempt >= self.retry.attempts or time.monotonic() + wait > deadline:
                 tries = f" (after {attempt} attempts)" if attempt > 1 else ""
-                raise RemoteError(action, method, url, status, message + tries)
+                late = stopped if time.monotonic() + wait > deadline else ""
+                raise RemoteError(action, method, url, status, message + tries + late)
             time.sleep(wait)
 
     def _json(

@@ -88,16 +88,19 @@ def push_one(
 
     ``project`` overrides workflow.project (``generate --project NAME --push``); ``adopt``
     lets the push replace a project digsync did not make."""
+    from digsync.digdag_api import bounded  # httpx: imported only when a push happens
+
     config: Config | None = None
     try:
         config = load_config(path)
         if project is not None:
             config = config._replace(project=project)
         target, ledger = pool.get(config)
-        plan = make_plan(config, target, describe=False)
-        _check_expected(plan, expect_revision)
-        config_text = Path(path).read_bytes()
-        result = push_plan(plan, target, ledger, config_text, schedule_from, author, adopt)
+        with bounded():  # every request of this push ends by one deadline
+            plan = make_plan(config, target, describe=False)
+            _check_expected(plan, expect_revision)
+            config_text = Path(path).read_bytes()
+            result = push_plan(plan, target, ledger, config_text, schedule_from, author, adopt)
         pending.clear(ledger.dir)  # a push that reached the server ends a pending one
     except ConfigError as exc:
         errors = [p for p in exc.problems if p.severity == "error"] or exc.problems

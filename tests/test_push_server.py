@@ -344,3 +344,21 @@ def test_a_hand_made_revision_on_the_server_needs_adopt(
     code, out, _ = cli(capsys, server, "push", "--adopt", "--json")
     assert code == 0 and json.loads(out)["results"][0]["status"] == "pushed"
     assert server.revisions(PROJECT)[0].name == "hand-made-1"
+
+
+def test_a_push_ends_by_one_deadline_however_many_requests_it_makes(
+    workdir: Path,
+    server: FakeDigdag,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each request retries within DIGSYNC_RETRY_TOTAL, but a push makes many: the whole
+    push stops at DIGSYNC_PUSH_TIMEOUT and says so."""
+    monkeypatch.setenv("DIGSYNC_PUSH_TIMEOUT", "1")
+    monkeypatch.setenv("DIGSYNC_HTTP_TIMEOUT", "30")
+    server.delay(seconds=0.4, times=None)  # every request is slow, none fails
+    code, result = push_json(capsys, server)
+    assert code == 1 and result["status"] == "failed"
+    assert result["message"].endswith(
+        "stopped: the push took longer than 1 s (DIGSYNC_PUSH_TIMEOUT)"
+    ), result["message"]

@@ -301,3 +301,40 @@ def test_the_write_lock_holds_across_processes(config: Path) -> None:
         if holder.poll() is None:
             holder.kill()
             holder.wait()
+
+
+def test_a_target_that_never_answers_does_not_freeze_health_reads_or_the_page(
+    config: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """45 saves queue behind a target that holds every request: health, GET config and
+    the page still answer, saves beyond the first wait at most DIGSYNC_SAVE_WAIT and then
+    get 503 with Retry-After, and nothing is written twice."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    monkeypatch.setenv("DIGSYNC_HTTP_TIMEOUT", "60")
+    monkeypatch.setenv("DIGSYNC_PUSH_TIMEOUT", "3")
+    with fake_digdag() as fake:
+        fake.delay(seconds=5, times=None)  # the target holds every request past the deadline
+        with (
+            live_server(config, target="digdag", endpoint=fake.url, save_wait=0.5) as url,
+            httpx.Client(base_url=url, timeout=60) as http,
+        ):
+            base = http.get(f"{API}/config").json()
+            with ThreadPoolExecutor(max_workers=45) as pool:
+                saves = [
+                    pool.submit(http.post, f"{API}/config", json=variant(base, i))
+                    for i in range(45)
+                ]
+                busy = [f.result() for f in saves[1:] if f.result(timeout=30).status_code == 503]
+                assert saves[0].done() is False  # the first save still waits on the target
+                with httpx.Client(base_url=url, timeout=5) as quick:
+                    assert quick.get("/healthz").status_code == 200
+                    assert quick.get(f"{API}/config").status_code == 200
+                    assert quick.get("/").status_code == 200
+                first = saves[0].result(timeout=60)
+            assert len(busy) == 44
+            assert {r.headers["Retry-After"] for r in busy} == {"2"}
+            assert {r.json()["code"] for r in busy} == {"busy"}
+            # the target never answered: the first save is saved, its push failed in time
+            assert first.status_code == 500 and first.json()["code"] == "push_failed"
+            assert "stopped: the push took longer than 3 s" in first.json()["details"]

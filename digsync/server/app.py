@@ -5,17 +5,20 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
+import anyio
+from anyio import to_thread
 from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
-from starlette.concurrency import run_in_threadpool
 
 from digsync import __version__
 from digsync.errors import ConfigError, DigsyncError
 from digsync.server import schemas, security
+from digsync.server.configfile import Busy
 from digsync.server.errors import ApiError, install, invalid_config
 from digsync.server.service import (
     ConfigMissing,
@@ -40,9 +43,43 @@ WRITE_ERRORS = (400, 401, 403, 413, 415)
 TARGET_ERRORS = (400, 403, 404, 502)
 
 
+BUSY_RETRY_AFTER = "2"
+"""Seconds a 503 "save in progress" asks the client to wait before trying again."""
+
+
+class Pools:
+    """Worker threads by kind of work, so a target that never answers cannot starve the
+    rest: saves and rollbacks (``write``), calls that reach the target (``target``:
+    preview, status, history) and local reads (``read``: the config, validate). Health,
+    the page and its files need no worker at all."""
+
+    def __init__(self) -> None:
+        self.write = anyio.CapacityLimiter(4)
+        self.target = anyio.CapacityLimiter(4)
+        self.read = anyio.CapacityLimiter(8)
+
+    async def run(self, limiter: anyio.CapacityLimiter, fn: Any, *args: Any) -> Any:
+        if limiter is self.write and limiter.available_tokens == 0:
+            raise _busy("every save worker is waiting on the target")
+        return await to_thread.run_sync(partial(_call, fn, *args), limiter=limiter)
+
+
+def _busy(details: str) -> ApiError:
+    return ApiError(
+        503,
+        "busy",
+        "A save is in progress; try again in a moment",
+        details=details,
+        headers={"Retry-After": BUSY_RETRY_AFTER},
+    )
+
+
 def create_app(settings: ServerSettings) -> FastAPI:
     """The app for one config file; the service and webhook trigger live on app.state."""
-    service = ConfigService(settings.config_path, settings.choice, settings.state_dir)
+    service = ConfigService(
+        settings.config_path, settings.choice, settings.state_dir, lock_wait=settings.save_wait
+    )
+    pools = Pools()
     trigger = Debouncer(settings.webhook_debounce, lambda: _webhook_push(service))
 
     @asynccontextmanager
@@ -81,7 +118,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
         return author, security.parse_json(await security.read_body(request))
 
     @app.get("/healthz", response_model=schemas.HealthOut, responses=_errors(403))
-    def healthz() -> dict[str, str]:
+    async def healthz() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 
     @app.get(
@@ -95,13 +132,13 @@ def create_app(settings: ServerSettings) -> FastAPI:
         },
     )
     async def get_config() -> JSONResponse:
-        data, etag = await run_in_threadpool(_call, service.read)
+        data, etag = await pools.run(pools.read, service.read)
         return JSONResponse(data, headers={"ETag": etag})
 
     @app.post(
         f"{API}/config",
         response_model=schemas.SaveOut,
-        responses=_errors(*WRITE_ERRORS, 409, 412, 500),
+        responses=_errors(*WRITE_ERRORS, 409, 412, 500, 503),
         openapi_extra={
             **schemas.json_body(
                 schemas.config_schema(),
@@ -122,7 +159,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
         author, body = await body_of(request)
         if_match = request.headers.get("if-match")
         adopt = request.query_params.get("adopt") in ("1", "true")
-        outcome = await run_in_threadpool(_call, service.save, body, if_match, author, adopt)
+        outcome = await pools.run(pools.write, service.save, body, if_match, author, adopt)
         headers = {"ETag": outcome.etag}
         if outcome.needs_adopt:
             raise ApiError(
@@ -166,7 +203,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
     )
     async def validate(request: Request) -> dict[str, Any]:
         _, body = await body_of(request)
-        errors, warnings = await run_in_threadpool(_call, service.validate, body)
+        errors, warnings = await pools.run(pools.read, service.validate, body)
         return {
             "valid": not errors,
             "errors": [problem_json(p) for p in errors],
@@ -181,20 +218,20 @@ def create_app(settings: ServerSettings) -> FastAPI:
     )
     async def preview(request: Request) -> JSONResponse:
         _, body = await body_of(request)
-        return JSONResponse(await run_in_threadpool(_call, service.preview, body))
+        return JSONResponse(await pools.run(pools.target, service.preview, body))
 
     @app.get(f"{API}/status", response_model=schemas.StatusOut, responses=_errors(*TARGET_ERRORS))
     async def status() -> JSONResponse:
-        return JSONResponse(await run_in_threadpool(_call, service.status))
+        return JSONResponse(await pools.run(pools.target, service.status))
 
     @app.get(f"{API}/history", response_model=schemas.HistoryOut, responses=_errors(*TARGET_ERRORS))
     async def history() -> JSONResponse:
-        return JSONResponse(await run_in_threadpool(_call, service.history))
+        return JSONResponse(await pools.run(pools.target, service.history))
 
     @app.post(
         f"{API}/rollback",
         response_model=schemas.RollbackOut,
-        responses=_errors(*WRITE_ERRORS, 404, 409, 500, 502),
+        responses=_errors(*WRITE_ERRORS, 404, 409, 500, 502, 503),
         openapi_extra=schemas.json_body(schemas.ROLLBACK_BODY, '{"revision": "<name>"} or {}'),
     )
     async def rollback(request: Request) -> JSONResponse:
@@ -202,7 +239,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
         revision = body.get("revision") if isinstance(body, dict) else None
         if not isinstance(body, dict) or (revision is not None and not isinstance(revision, str)):
             raise ApiError(400, "invalid_request", 'expected {"revision": "<name>"} or {}')
-        return JSONResponse(await run_in_threadpool(_call, _rollback, service, revision, author))
+        return JSONResponse(await pools.run(pools.write, _rollback, service, revision, author))
 
     @app.post(
         f"{API}/webhook",
@@ -223,7 +260,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
         return JSONResponse({"accepted": True}, status_code=202)
 
     @app.get("/", include_in_schema=False)
-    def index() -> FileResponse:
+    async def index() -> FileResponse:
         page = STATIC / "index.html"
         if not page.is_file():
             raise ApiError(404, "not_found", "the web UI is not installed")
@@ -239,6 +276,8 @@ def _call(fn: Any, *args: Any) -> Any:
         return fn(*args)
     except ConfigError as exc:
         raise invalid_config(exc.problems) from None
+    except Busy as exc:
+        raise _busy(str(exc)) from None
     except StaleETag as exc:
         raise ApiError(
             412,
@@ -258,7 +297,7 @@ def _call(fn: Any, *args: Any) -> Any:
 def _rollback(service: ConfigService, revision: str | None, author: str) -> dict[str, Any]:
     try:
         return service.rollback(revision, author)
-    except (ConfigError, RollbackRefused, ConfigMissing):
+    except (ConfigError, RollbackRefused, ConfigMissing, Busy):
         raise
     except DigsyncError as exc:
         raise ApiError(500, "rollback_failed", "rollback failed", details=str(exc)) from None

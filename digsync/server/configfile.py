@@ -13,11 +13,13 @@ import fcntl
 import hashlib
 import os
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import NamedTuple
 
+from digsync.errors import DigsyncError
 from digsync.writer import atomic_write
 
 _LOCKS: dict[Path, threading.Lock] = {}
@@ -67,19 +69,50 @@ def lock_path(path: Path) -> Path:
     return path.parent / f".{path.name}.lock"
 
 
+class Busy(DigsyncError):
+    """Another save (or push) holds the config's lock longer than a caller will wait."""
+
+    def __init__(self, waited: float) -> None:
+        super().__init__(
+            f"a save is in progress (waited {waited:g} s for it); try again in a moment"
+        )
+        self.waited = waited
+
+
 @contextmanager
-def locked(path: Path) -> Iterator[None]:
-    """Hold the config's write lock: this process's threads, then other processes."""
+def locked(path: Path, timeout: float | None = None) -> Iterator[None]:
+    """Hold the config's write lock: this process's threads, then other processes.
+    With ``timeout``, give up after that many seconds with Busy."""
     resolved = path.resolve()
     with _LOCKS_GUARD:
         local = _LOCKS.setdefault(resolved, threading.Lock())
-    with local:
+    deadline = None if timeout is None else time.monotonic() + timeout
+    if not local.acquire(timeout=-1 if timeout is None else timeout):
+        raise Busy(timeout or 0.0)
+    try:
         fd = os.open(lock_path(resolved), os.O_RDWR | os.O_CREAT, 0o644)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+            _flock(fd, deadline, timeout)
             yield
         finally:
             os.close(fd)  # closing releases the flock
+    finally:
+        local.release()
+
+
+def _flock(fd: int, deadline: float | None, timeout: float | None) -> None:
+    """The cross-process lock; polled when there is a deadline (flock has no timeout)."""
+    if deadline is None:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        return
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                raise Busy(timeout or 0.0) from None
+            time.sleep(0.05)
 
 
 def save(path: Path, data: bytes) -> None:

@@ -93,9 +93,14 @@ class ConfigService:
     """One config file, its target and its history; safe to share between threads."""
 
     def __init__(
-        self, config_path: str | Path, choice: TargetChoice, state: Path | None = None
+        self,
+        config_path: str | Path,
+        choice: TargetChoice,
+        state: Path | None = None,
+        lock_wait: float | None = None,
     ) -> None:
         self.path = Path(config_path)
+        self.lock_wait = lock_wait  # seconds a write waits for another one; None: no limit
         self.label = str(self.path)  # as push_one names it: the generated header shows it
         self.choice = choice
         self.pool = TargetPool(choice, state)
@@ -190,7 +195,7 @@ class ConfigService:
         Raises StaleETag (nothing written) or ConfigError (nothing written).
         """
         data = candidate(body)
-        with configfile.locked(self.path):
+        with configfile.locked(self.path, self.lock_wait):
             snap = configfile.read(self.path)
             if if_match is not None and not configfile.etag_matches(if_match, snap.etag):
                 raise StaleETag(snap.etag)
@@ -212,7 +217,7 @@ class ConfigService:
     def push_current(self, action: str, author: str | None = None) -> SaveOutcome:
         """Re-read config.yaml and push it (webhook, watch); an invalid file pushes nothing."""
         author = author or who()
-        with configfile.locked(self.path):
+        with configfile.locked(self.path, self.lock_wait):
             snap = configfile.read(self.path)
             current = _data_of(snap.text, self.label)
             try:
@@ -342,7 +347,7 @@ class ConfigService:
         """Re-push an earlier revision as a new one (config.yaml is left alone)."""
         from digsync.rollback import rollback
 
-        with configfile.locked(self.path), self._masked_failures():
+        with configfile.locked(self.path, self.lock_wait), self._masked_failures():
             config = self._config()
             target, ledger = self.pool.get(config)
             entry = {

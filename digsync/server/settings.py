@@ -7,6 +7,8 @@ Environment (all optional):
   DIGSYNC_CORS_ORIGINS      comma list of origins allowed to call the API from a browser
   DIGSYNC_ALLOWED_HOSTS     comma list of extra Host names accepted (loopback binds)
   DIGSYNC_STATE_DIR         where history lives (default .digsync/ beside config.yaml)
+  DIGSYNC_SAVE_WAIT         seconds a save waits for one in progress before a 503 (10)
+  DIGSYNC_PUSH_TIMEOUT      seconds one push may take in all, its retries included (180)
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from digsync.remote import TargetChoice
 
 MAX_BODY_BYTES = 1024 * 1024
 DEFAULT_DEBOUNCE = 2.0
+DEFAULT_SAVE_WAIT = 10.0
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'",
@@ -44,6 +47,7 @@ class ServerSettings(NamedTuple):
     cors_origins: tuple[str, ...] = ()
     allowed_hosts: tuple[str, ...] | None = LOOPBACK_NAMES  # None: any Host header
     max_body_bytes: int = MAX_BODY_BYTES
+    save_wait: float = DEFAULT_SAVE_WAIT
 
     @property
     def state(self) -> Path:
@@ -70,6 +74,9 @@ class ServerSettings(NamedTuple):
             tokens=parse_tokens(env.get("DIGSYNC_API_TOKEN", "")),
             webhook_secret=env.get("DIGSYNC_WEBHOOK_SECRET") or None,
             webhook_debounce=_seconds(env.get("DIGSYNC_WEBHOOK_DEBOUNCE")),
+            save_wait=_seconds(
+                env.get("DIGSYNC_SAVE_WAIT"), DEFAULT_SAVE_WAIT, "DIGSYNC_SAVE_WAIT"
+            ),
             cors_origins=_split(env.get("DIGSYNC_CORS_ORIGINS", "")),
             allowed_hosts=hosts,
         )
@@ -104,13 +111,17 @@ def _split(text: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in text.split(",") if part.strip())
 
 
-def _seconds(text: str | None) -> float:
+def _seconds(
+    text: str | None,
+    default: float = DEFAULT_DEBOUNCE,
+    name: str = "DIGSYNC_WEBHOOK_DEBOUNCE",
+) -> float:
     if not text:
-        return DEFAULT_DEBOUNCE
+        return default
     try:
         value = float(text)
     except ValueError:
         value = -1.0
     if not 0 <= value <= 3600:
-        raise UsageError("DIGSYNC_WEBHOOK_DEBOUNCE: expected seconds from 0 to 3600")
+        raise UsageError(f"{name}: expected seconds from 0 to 3600")
     return value
