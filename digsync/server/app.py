@@ -51,17 +51,31 @@ class Pools:
     """Worker threads by kind of work, so a target that never answers cannot starve the
     rest: saves and rollbacks (``write``), calls that reach the target (``target``:
     preview, status, history) and local reads (``read``: the config, validate). Health,
-    the page and its files need no worker at all."""
+    the page and its files need no worker at all. A write waits at most ``wait`` seconds
+    for a worker (and the service as long again for the config's lock), else 503."""
 
-    def __init__(self) -> None:
-        self.write = anyio.CapacityLimiter(4)
+    WRITERS = 4
+
+    def __init__(self, wait: float) -> None:
+        self.wait = wait
+        self.write = anyio.CapacityLimiter(self.WRITERS)
         self.target = anyio.CapacityLimiter(4)
         self.read = anyio.CapacityLimiter(8)
+        self._writers = anyio.Semaphore(self.WRITERS)
 
     async def run(self, limiter: anyio.CapacityLimiter, fn: Any, *args: Any) -> Any:
-        if limiter is self.write and limiter.available_tokens == 0:
-            raise _busy("every save worker is waiting on the target")
-        return await to_thread.run_sync(partial(_call, fn, *args), limiter=limiter)
+        work = partial(_call, fn, *args)
+        if limiter is not self.write:
+            return await to_thread.run_sync(work, limiter=limiter)
+        try:
+            with anyio.fail_after(self.wait):
+                await self._writers.acquire()
+        except TimeoutError:
+            raise _busy(f"every save worker was busy for {self.wait:g} s") from None
+        try:
+            return await to_thread.run_sync(work, limiter=limiter)
+        finally:
+            self._writers.release()
 
 
 def _busy(details: str) -> ApiError:
@@ -79,7 +93,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
     service = ConfigService(
         settings.config_path, settings.choice, settings.state_dir, lock_wait=settings.save_wait
     )
-    pools = Pools()
+    pools = Pools(settings.save_wait)
     trigger = Debouncer(settings.webhook_debounce, lambda: _webhook_push(service))
 
     @asynccontextmanager
