@@ -169,6 +169,7 @@ class DigdagClient:
         json: Any = None,
         headers: Mapping[str, str] | None = None,
         ok: tuple[int, ...] = (200,),
+        follow_redirects: bool = False,
     ) -> httpx.Response:
         """Send with retries; return the response whose status is in ok, else raise."""
         request = self._http.build_request(
@@ -191,7 +192,7 @@ class DigdagClient:
                 min(self.retry.timeout_seconds, max(left, 0.001))
             ).as_dict()
             try:
-                response = self._http.send(request)
+                response = self._http.send(request, follow_redirects=follow_redirects)
             except httpx.TransportError as exc:
                 status, message = (
                     None,
@@ -265,7 +266,11 @@ class DigdagClient:
     def archive(self, project_id: str, revision: str) -> bytes:
         path = f"/api/projects/{project_id}/archive"
         params = {"revision": revision, "direct_download": "false"}
-        return self.request("download archive", "GET", path, params=params).content
+        # With archives in storage (S3, GCS) Digdag answers 303 to the storage URL; httpx
+        # drops the Authorization header when a redirect leaves the server's origin.
+        return self.request(
+            "download archive", "GET", path, params=params, follow_redirects=True
+        ).content
 
     def workflows(self, project_id: str) -> list[dict[str, Any]]:
         return self._items("list workflows", f"/api/projects/{project_id}/workflows", "workflows")
@@ -289,7 +294,20 @@ class DigdagClient:
 
     def put_secret(self, project_id: str, key: str, value: str) -> None:
         path = f"/api/projects/{project_id}/secrets/{key}"
-        self.request(f"set secret {key}", "PUT", path, json={"value": value}, ok=(200, 204))
+        try:
+            self.request(f"set secret {key}", "PUT", path, json={"value": value}, ok=(200, 204))
+        except RemoteError as exc:
+            if exc.status != 500:
+                raise
+            # A server started without a secret key refuses every secret with a bare 500.
+            raise RemoteError(
+                exc.action,
+                exc.method,
+                exc.url,
+                exc.status,
+                f"{exc.server_message} (a self-hosted Digdag server stores secrets only with "
+                "digdag.secret-encryption-key set in its config)",
+            ) from None
 
     def secret_keys(self, project_id: str) -> list[str]:
         items = self._items("list secrets", f"/api/projects/{project_id}/secrets", "secrets")

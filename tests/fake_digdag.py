@@ -7,7 +7,7 @@ API that ``digsync push`` uses. Behaviour follows Digdag's server source
 
 * errors are ``{"message": str, "status": int}``; ids are strings; instants are
   ``yyyy-MM-dd'T'HH:mm:ss'Z'``; session times carry the workflow's offset (``+09:00``);
-* a push is checked in Digdag's order: content type (415), ``project=``/``revision=``,
+* a push is checked in Digdag's order: content type (400), ``project=``/``revision=``,
   ``schedule_from=``, the declared size, Content-Length against the body, the archive
   (gzip, tar, member names and types, sizes), then every root ``.dig`` is compiled (here:
   ``digsync.lint`` with the digdag profile), and only then a reused revision name is a 409;
@@ -55,6 +55,10 @@ from digsync.schedule import Schedule, next_runs, parse_schedule, parse_timezone
 
 DEFAULT_MAX_ARCHIVE_BYTES = 2 * 1024 * 1024
 """Digdag's default ``api.max_archive_total_size_limit``."""
+LIST_LIMIT = 100
+"""Digdag lists at most this many revisions (and projects, and schedules) per call."""
+FAKE_VERSION = "0.10.5.1"
+"""The Digdag release this fake follows (``GET /api/version``)."""
 SCHEDULE_END = datetime(9999, 1, 1, tzinfo=UTC)
 """What Digdag stores as the next run of a schedule that has ended."""
 _TOP_LEVEL_CONFIG = ("schedule", "sla", "_error", "_check", "_retry", "_parallel")
@@ -82,13 +86,12 @@ def iso_instant(moment: datetime) -> str:
 
 
 def iso_offset(moment: datetime) -> str:
-    """Digdag's OffsetDateTime format ``yyyy-MM-dd'T'HH:mm:ssxxx`` (``+00:00``, never Z)."""
+    """Digdag's OffsetDateTime format ``yyyy-MM-dd'T'HH:mm:ssxxx`` (``+00:00``, never Z;
+    ``xxx`` has no seconds field, so an old local-mean-time offset shows only HH:MM)."""
     offset = moment.utcoffset() or timedelta(0)
     total = int(offset.total_seconds())
     sign, total = ("-" if total < 0 else "+"), abs(total)
     text = f"{sign}{total // 3600:02d}:{total % 3600 // 60:02d}"
-    if total % 60:
-        text += f":{total % 60:02d}"
     return moment.strftime("%Y-%m-%dT%H:%M:%S") + text
 
 
@@ -301,6 +304,7 @@ class DigdagState:
 
     def __init__(self, max_archive_bytes: int, now: datetime | None = None) -> None:
         self.max_archive_bytes = max_archive_bytes
+        self.secrets_enabled = True  # False: started without digdag.secret-encryption-key
         self._lock = threading.RLock()
         self._projects: dict[str, _Project] = {}
         self._ids: dict[str, int] = {}
@@ -319,15 +323,24 @@ class DigdagState:
         self._now = value
 
     def push(
-        self, name: str, revision: str, archive: bytes, schedule_from: datetime | None = None
+        self,
+        name: str,
+        revision: str,
+        archive: bytes,
+        schedule_from: datetime | None = None,
+        length_ok: bool = True,
     ) -> dict[str, Any]:
-        """PUT /api/projects after the HTTP checks: store a revision, update schedules."""
+        """PUT /api/projects after the HTTP checks: store a revision, update schedules.
+        ``length_ok`` False: the body did not match Content-Length, which Digdag finds
+        only after reading the archive."""
         if not name:
             raise DigdagApiError(400, "project= is required")
         if not revision:
             raise DigdagApiError(400, "revision= is required")
         files = read_archive(archive, self.max_archive_bytes)
         workflows = compile_workflows(files)
+        if not length_ok:
+            raise DigdagApiError(400, "Content-Length header doesn't match with uploaded data size")
         with self._lock:
             project = self._by_name(name)
             if project is not None and any(r.name == revision for r in project.revisions):
@@ -361,8 +374,10 @@ class DigdagState:
             return self._project_json(self._get(project_id))
 
     def revisions_json(self, project_id: str) -> list[dict[str, Any]]:
+        """The newest LIST_LIMIT revisions, newest first (``limit 100`` in Digdag's SQL)."""
         with self._lock:
-            return [_revision_json(r) for r in reversed(self._get(project_id).revisions)]
+            newest = reversed(self._get(project_id).revisions)
+            return [_revision_json(r) for r, _ in zip(newest, range(LIST_LIMIT), strict=False)]
 
     def archive(self, project_id: str, revision: str | None) -> bytes:
         with self._lock:
@@ -736,14 +751,11 @@ class _Handler(BaseHTTPRequestHandler):
             raise DigdagApiError(
                 400, f"Size of the uploaded archive file exceeds limit ({limit} bytes)"
             )
-        problem = call.length_problem
-        if problem is None and call.length is None:
-            problem = "no Content-Length header"
-        if problem:
-            raise DigdagApiError(
-                400, f"Content-Length header doesn't match with uploaded data size ({problem})"
-            )
-        return _json_response(200, self.state.push(name, revision, call.body, schedule_from))
+        # Digdag reads and checks the archive first, then compares the bytes it read with
+        # Content-Length (a missing header is 0 there); the workflows compile before that.
+        length_ok = call.length_problem is None and call.length is not None
+        pushed = self.state.push(name, revision, call.body, schedule_from, length_ok)
+        return _json_response(200, pushed)
 
     def _get_project(self, call: _Call) -> _Response:
         return _json_response(200, self.state.project(call.args[0]))
@@ -785,14 +797,25 @@ class _Handler(BaseHTTPRequestHandler):
         value = payload.get("value") if isinstance(payload, dict) else None
         if not isinstance(value, str):
             raise DigdagApiError(400, 'The body must be {"value": "<secret>"}')
+        if not self.state.secrets_enabled:  # no digdag.secret-encryption-key
+            return _Response(500, b"Internal Server Error", "text/html")
         self.state.set_secret(call.args[0], call.args[1], value)
-        return _Response(204)
+        return _json_response(200, self._secret_json(call))
 
     def _delete_secret(self, call: _Call) -> _Response:
         self.state.delete_secret(call.args[0], call.args[1])
-        return _Response(204)
+        return _json_response(200, self._secret_json(call))
+
+    def _secret_json(self, call: _Call) -> dict[str, Any]:
+        """RestSecret: what PUT and DELETE of a secret answer (200, not 204)."""
+        project = self.state.project(call.args[0])
+        return {"key": call.args[1], "project": {"id": project["id"], "name": project["name"]}}
+
+    def _version(self, call: _Call) -> _Response:
+        return _json_response(200, {"version": FAKE_VERSION})
 
     ROUTES: tuple[tuple[str, re.Pattern[str], Callable[[_Handler, _Call], _Response]], ...] = (
+        ("GET", re.compile(r"/api/version"), _version),
         ("GET", re.compile(r"/api/projects"), _list_projects),
         ("PUT", re.compile(r"/api/projects"), _put_project),
         ("GET", re.compile(_P), _get_project),
@@ -807,11 +830,12 @@ class _Handler(BaseHTTPRequestHandler):
     )
 
     def _require_content_type(self, expected: str) -> None:
-        """JAX-RS @Consumes: anything else is 415."""
+        """JAX-RS @Consumes: anything else is NotSupportedException, which Digdag's
+        ServerModule maps to 400 (not the 415 JAX-RS would give)."""
         given = self.headers.get("Content-Type", "")
         if given.split(";")[0].strip().lower() != expected:
             raise DigdagApiError(
-                415, f"Cannot consume content type {given or '(none)'}: expected {expected}"
+                400, f"Cannot consume content type {given or '(none)'}: expected {expected}"
             )
 
     # the wire

@@ -101,3 +101,34 @@ def test_non_json_error_body_is_shown() -> None:
 
     with pytest.raises(RemoteError, match="not here"):
         client(httpx.MockTransport(handler)).revisions("9")
+
+
+def test_an_archive_in_storage_is_followed_without_the_credential() -> None:
+    """Digdag answers 303 to the storage URL when archives live in S3 or GCS."""
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        if request.url.host == "server":
+            return httpx.Response(303, headers={"Location": "https://storage.example/a.tgz"})
+        return httpx.Response(200, content=b"archive bytes")
+
+    api = client(httpx.MockTransport(handler), Authorization="TD1 1/key")
+    assert api.archive("1", "r1") == b"archive bytes"
+    assert [r.url.host for r in seen] == ["server", "storage.example"]
+    assert "Authorization" in seen[0].headers and "Authorization" not in seen[1].headers
+
+
+def test_a_500_when_setting_a_secret_names_the_server_s_encryption_key() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(500, text="Internal Server Error")
+
+    with pytest.raises(RemoteError) as info:
+        client(httpx.MockTransport(handler)).put_secret("1", "slack.hook", "https://x")
+    assert str(info.value) == (
+        "set secret slack.hook failed: 500 from PUT http://server/api/projects/1/secrets/"
+        "slack.hook: Internal Server Error (after 4 attempts) (a self-hosted Digdag server "
+        "stores secrets only "
+        "with digdag.secret-encryption-key set in its config)"
+    )
+    assert "https://x" not in str(info.value)

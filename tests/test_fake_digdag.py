@@ -439,7 +439,7 @@ def test_only_regular_project_files_are_read_as_workflows(server: FakeDigdag) ->
 
 @pytest.mark.parametrize(
     ("content_type", "status"),
-    [("application/x-tar", 415), ("application/json", 415), (None, 415)],
+    [("application/x-tar", 400), ("application/json", 400), (None, 400)],  # not 415
 )
 def test_push_needs_the_gzip_content_type(
     server: FakeDigdag, content_type: str | None, status: int
@@ -468,7 +468,7 @@ def test_a_body_shorter_than_content_length_is_400(server: FakeDigdag) -> None:
     archive = make_archive(FILES)
     reply = raw(server, put_head(len(archive) + 10), archive, half_close=True)
 
-    assert_error(reply, 400, "Content-Length header doesn't match", "ended after")
+    assert reply.status == 400  # the truncated archive, or then its length
     assert reply.headers["Connection"] == "close"
     assert server.projects == {}
 
@@ -477,7 +477,7 @@ def test_a_body_longer_than_content_length_is_400(server: FakeDigdag) -> None:
     archive = make_archive(FILES)
     reply = raw(server, put_head(len(archive)), archive + b"EXTRA BYTES")
 
-    assert_error(reply, 400, "Content-Length header doesn't match", "more than")
+    assert_error(reply, 400, "Content-Length header doesn't match with uploaded data size")
     assert server.projects == {}
 
 
@@ -487,13 +487,13 @@ def test_a_push_without_content_length_is_400(server: FakeDigdag) -> None:
     head = put_head(None) + b"\r\nTransfer-Encoding: chunked"
     reply = raw(server, head, chunked)
 
-    assert_error(reply, 400, "Content-Length", "no Content-Length header")
+    assert_error(reply, 400, "Content-Length header doesn't match with uploaded data size")
     assert server.requests[-1].body == archive
 
 
 def test_an_unreadable_content_length_is_400(server: FakeDigdag) -> None:
     reply = raw(server, put_head(None) + b"\r\nContent-Length: lots", b"")
-    assert_error(reply, 400, "invalid Content-Length header 'lots'")
+    assert reply.status == 400  # the HTTP layer refuses it before Digdag reads the body
 
 
 @pytest.mark.parametrize(
@@ -568,7 +568,11 @@ def test_secrets_are_set_listed_by_key_and_deleted(server: FakeDigdag) -> None:
     push(server, "r1")
 
     set_reply = put_secret(server, "td.apikey", json.dumps({"value": "s3cr3t-value"}).encode())
-    assert (set_reply.status, set_reply.body) == (204, b"")
+    assert set_reply.status == 200  # RestSecret, not 204
+    assert set_reply.json() == {
+        "key": "td.apikey",
+        "project": {"id": "1", "name": "semantic_layer_sync"},
+    }
     put_secret(server, "slack.error_webhook", b'{"value": "https://hooks.example/x"}')
 
     listing = call(server, "GET", "/api/projects/1/secrets")
@@ -579,8 +583,8 @@ def test_secrets_are_set_listed_by_key_and_deleted(server: FakeDigdag) -> None:
         "slack.error_webhook": "https://hooks.example/x",
     }
 
-    assert call(server, "DELETE", "/api/projects/1/secrets/td.apikey").status == 204
-    assert call(server, "DELETE", "/api/projects/1/secrets/never.set").status == 204
+    assert call(server, "DELETE", "/api/projects/1/secrets/td.apikey").status == 200
+    assert call(server, "DELETE", "/api/projects/1/secrets/never.set").json()["key"] == "never.set"
     remaining = call(server, "GET", "/api/projects/1/secrets").json()
     assert remaining == {"secrets": [{"key": "slack.error_webhook"}]}
 
@@ -597,7 +601,7 @@ def test_secret_errors(server: FakeDigdag) -> None:
     assert_error(put_secret(server, "k", b"{not json"), 400, "Invalid JSON")
     assert_error(put_secret(server, "k", b'{"val": "x"}'), 400, "value")
     text = {"Content-Type": "text/plain"}
-    assert_error(call(server, "PUT", "/api/projects/1/secrets/k", good, text), 415)
+    assert_error(call(server, "PUT", "/api/projects/1/secrets/k", good, text), 400)
     assert server.secrets("semantic_layer_sync") == {}
 
 
