@@ -517,6 +517,9 @@ def cmd_schedule(args: argparse.Namespace) -> int:
         return 0
     print(preview.data["description"])
     for run in preview.data["next_runs"]:
+        if run.get("end_of_schedule"):
+            print("  no more runs: the schedule has ended (Digdag shows 9999-01-01T00:00:00Z)")
+            break
         print(f"  {run['run_time']}   (session {run['session_time']})")
     return 0
 

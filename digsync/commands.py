@@ -234,7 +234,8 @@ def schedule_preview(
         )
     schedule = parse_schedule(block, tz_name)
     runs = next_runs(schedule, begin, count)
-    return Preview(schedule_to_json(schedule, runs), dst_warnings(schedule, begin), notes)
+    data = schedule_to_json(schedule, runs, pad_to=count)
+    return Preview(data, dst_warnings(schedule, begin), notes)
 
 
 def _schedule_source(

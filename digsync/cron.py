@@ -31,9 +31,9 @@ Rules read from cron4j's ``SchedulingPattern.java``, ``Predictor.java``,
   repeated hour is used only when the search starts one minute before it.
 * A pattern that can never match (``0 0 31 2 *``) makes cron4j loop forever; we reject it.
 
-Deliberate differences: Java truncates times before 1970 toward zero and uses
-``SimpleTimeZone`` rules after 2037 (which read gap times with the later offset); we use
-the tz database rules for every year.
+Deliberate differences: Java truncates times before 1970 toward zero, and after 2037 it
+extrapolates each zone's last rule (``SimpleTimeZone``), which for a few zones whose rules
+are irregular (Asia/Gaza) gives other change dates; we use the tz database for every year.
 """
 
 from __future__ import annotations

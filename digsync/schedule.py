@@ -37,6 +37,8 @@ from digsync.errors import ScheduleError
 
 KINDS = ("hourly", "daily", "weekly", "monthly", "minutes_interval", "cron", "seconds_interval")
 OPTIONS = ("skip_on_overtime", "skip_delayed_by", "start", "end")
+DELAY_KINDS = ("cron", "minutes_interval")
+"""The factories that read ``delay:`` (seconds added to each session time)."""
 _DAY_NAMES = ("Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat")
 _REGION = re.compile(r"[A-Za-z][A-Za-z0-9~/._+-]+")
 _OFFSET = re.compile(r"[+-]([0-9]{2})(?:([0-9]{2})([0-9]{2})?|:([0-9]{2})(?::([0-9]{2}))?)?")
@@ -62,6 +64,8 @@ class Schedule(NamedTuple):
     skip_delayed_by: str | None = None
     start: date | None = None
     end: date | None = None
+    delay: int = 0
+    """cron> and minutes_interval> only: seconds from the session time to the run."""
 
     def directive(self) -> dict[str, object]:
         """The mapping to put under ``schedule:`` in a .dig, options in Digdag's order."""
@@ -74,6 +78,8 @@ class Schedule(NamedTuple):
             out["start"] = self.start.isoformat()
         if self.end is not None:
             out["end"] = self.end.isoformat()
+        if self.delay:
+            out["delay"] = self.delay
         return out
 
 
@@ -161,7 +167,8 @@ def parse_schedule(block: Mapping[str, object], timezone: str = "UTC") -> Schedu
     kind = op[:-1]
     if kind not in KINDS:
         raise ScheduleError(f"Unknown scheduler type: {kind} (use one of {', '.join(KINDS)})")
-    _check_unused(keys, op)
+    takes_delay = kind in DELAY_KINDS
+    _check_unused(keys, op, ("delay",) if takes_delay else ())
     values = {str(k): v for k, v in block.items()}
     value = _normalise(kind, values[op])
     _plan(kind, value)
@@ -176,15 +183,32 @@ def parse_schedule(block: Mapping[str, object], timezone: str = "UTC") -> Schedu
         _duration(values.get("skip_delayed_by")),
         start,
         end,
+        _delay(values.get("delay")) if takes_delay else 0,
     )
 
 
-def _check_unused(keys: list[str], op: str) -> None:
-    """SchedulerManager: every key other than the scheduler and the options is an error."""
-    candidates = [op, *OPTIONS]
+def _delay(raw: object) -> int:
+    """``delay``: CronSchedulerFactory's ``config.get("delay", long.class, 0L)``."""
+    if raw is None:
+        return 0
+    value: int | None = None
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        value = raw
+    elif isinstance(raw, str) and re.fullmatch(r"\s*[+-]?[0-9]+\s*", raw):
+        value = int(raw)
+    if value is None or not -(2**63) <= value < 2**63:
+        raise ScheduleError(f"delay: expected a whole number of seconds such as 300; got {raw!r}")
+    return value
+
+
+def _check_unused(keys: list[str], op: str, extra: tuple[str, ...] = ()) -> None:
+    """SchedulerManager: every key other than the scheduler, the options and the keys its
+    factory reads (``extra``) is an error."""
+    known = (*OPTIONS, *extra)
+    candidates = [op, *known]
     lines = []
     for key in keys:
-        if key == op or key in OPTIONS:
+        if key == op or key in known:
             continue
         line = f"Parameter '{key}' is not used at schedule. "
         near = [c for c in candidates if _distance(key, c) <= len(c) // 2]
@@ -433,7 +457,7 @@ def next_runs(schedule: Schedule, start: datetime, count: int) -> list[Run]:
 
 def delay_seconds(schedule: Schedule) -> int:
     """Seconds from the session time to the run time."""
-    return _plan(schedule.kind, schedule.value)[1]
+    return _plan(schedule.kind, schedule.value)[1] + schedule.delay
 
 
 def cron_pattern(schedule: Schedule) -> CronPattern | None:
@@ -455,8 +479,10 @@ def dst_warnings(schedule: Schedule, start: datetime, days: int = 366) -> list[s
     return schedule_text.dst_warnings(schedule, start, days)
 
 
-def schedule_to_json(schedule: Schedule, runs: list[Run]) -> dict[str, object]:
+def schedule_to_json(
+    schedule: Schedule, runs: list[Run], pad_to: int | None = None
+) -> dict[str, object]:
     """Description, time zone and runs as ISO-8601 strings with offsets."""
     from digsync import schedule_text
 
-    return schedule_text.schedule_to_json(schedule, runs)
+    return schedule_text.schedule_to_json(schedule, runs, pad_to)

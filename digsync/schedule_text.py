@@ -7,7 +7,7 @@ engine's ``describe``/``dst_warnings``/``schedule_to_json`` delegate here.
 from __future__ import annotations
 
 import re
-from datetime import datetime, time, timedelta, tzinfo
+from datetime import UTC, datetime, time, timedelta, tzinfo
 
 from digsync.cron import LAST, CronPattern, Field, Group
 from digsync.schedule import (
@@ -201,16 +201,43 @@ def describe(schedule: Schedule) -> str:
     return text
 
 
-def schedule_to_json(schedule: Schedule, runs: list[Run]) -> dict[str, object]:
-    """The preview as JSON-ready data with ISO-8601 times."""
+SCHEDULE_END = datetime(9999, 1, 1, tzinfo=UTC)
+"""What Digdag shows as the next run (and session) of a schedule with no run left."""
+
+
+def schedule_to_json(
+    schedule: Schedule, runs: list[Run], pad_to: int | None = None
+) -> dict[str, object]:
+    """The preview as JSON-ready data with ISO-8601 times. Each run also carries
+    ``run_time_utc``, the run time as Digdag's API writes ``nextRunTime`` (UTC, ``Z``).
+    With ``pad_to``, a schedule that has no more runs (its ``end`` has passed) is filled
+    up with the entry Digdag answers then: 9999-01-01T00:00:00Z, ``end_of_schedule``."""
+    entries: list[dict[str, object]] = [
+        {
+            "session_time": r.session_time.isoformat(),
+            "run_time": r.run_time.isoformat(),
+            "run_time_utc": _utc_z(r.run_time),
+        }
+        for r in runs
+    ]
+    if pad_to is not None and len(runs) < pad_to:
+        end = SCHEDULE_END.astimezone(parse_timezone(schedule.timezone)).isoformat()
+        marker = {
+            "session_time": end,
+            "run_time": end,
+            "run_time_utc": _utc_z(SCHEDULE_END),
+            "end_of_schedule": True,
+        }
+        entries += [dict(marker) for _ in range(pad_to - len(runs))]
     return {
         "description": describe(schedule),
         "timezone": schedule.timezone,
-        "next_runs": [
-            {"session_time": r.session_time.isoformat(), "run_time": r.run_time.isoformat()}
-            for r in runs
-        ],
+        "next_runs": entries,
     }
+
+
+def _utc_z(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 # --- daylight saving time ---------------------------------------------------------------

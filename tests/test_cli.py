@@ -162,9 +162,41 @@ def test_schedule_command_json(tmp_path: Path, capsys: pytest.CaptureFixture[str
     data = json.loads(capsys.readouterr().out)
     assert data["timezone"] == "UTC"
     assert data["next_runs"] == [
-        {"session_time": "2026-03-01T00:00:00+00:00", "run_time": "2026-03-01T03:00:00+00:00"},
-        {"session_time": "2026-03-02T00:00:00+00:00", "run_time": "2026-03-02T03:00:00+00:00"},
+        {
+            "session_time": "2026-03-01T00:00:00+00:00",
+            "run_time": "2026-03-01T03:00:00+00:00",
+            "run_time_utc": "2026-03-01T03:00:00Z",
+        },
+        {
+            "session_time": "2026-03-02T00:00:00+00:00",
+            "run_time": "2026-03-02T03:00:00+00:00",
+            "run_time_utc": "2026-03-02T03:00:00Z",
+        },
     ]
+
+
+def test_schedule_json_writes_runs_as_digdag_does_and_its_end(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """run_time_utc is Digdag's nextRunTime; a schedule past its end answers, as Digdag
+    does, 9999-01-01T00:00:00Z for every further run."""
+    dig = write(
+        tmp_path / "w.dig",
+        "timezone: America/Los_Angeles\nschedule:\n  daily>: 02:30:00\n  end: 2024-03-11\n"
+        "+a:\n  echo>: x\n",
+    )
+    args = ["schedule", "--dig", str(dig), "--from", "2024-03-10T00:00:00Z", "--next", "3"]
+    assert main([*args, "--json"]) == 0
+    runs = json.loads(capsys.readouterr().out)["next_runs"]
+    assert [r["run_time_utc"] for r in runs] == [
+        "2024-03-10T10:30:00Z",  # 02:30 does not exist that day: 03:30 PDT
+        "2024-03-11T09:30:00Z",
+        "9999-01-01T00:00:00Z",
+    ]
+    assert runs[2]["session_time"] == "9998-12-31T16:00:00-08:00" and runs[2]["end_of_schedule"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "no more runs: the schedule has ended (Digdag shows 9999-01-01T00:00:00Z)" in out
 
 
 def test_schedule_from_a_dig_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

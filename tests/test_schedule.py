@@ -518,6 +518,26 @@ def test_schedule_to_json() -> None:
         "description": "every day at 10:00 (America/Los_Angeles)",
         "timezone": LA,
         "next_runs": [
-            {"session_time": "2016-03-13T00:00:00-08:00", "run_time": "2016-03-13T11:00:00-07:00"}
+            {
+                "session_time": "2016-03-13T00:00:00-08:00",
+                "run_time": "2016-03-13T11:00:00-07:00",
+                "run_time_utc": "2016-03-13T18:00:00Z",
+            }
         ],
     }
+
+
+def test_delay_moves_cron_and_minutes_interval_runs_only() -> None:
+    """CronSchedulerFactory and MinutesIntervalSchedulerFactory read delay: (seconds);
+    the other factories never do, so there it is an unused key."""
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    cron = parse_schedule({"cron>": "0 * * * *", "delay": 300}, "UTC")
+    (run,) = next_runs(cron, start, 1)
+    assert (run.session_time.hour, run.run_time.minute) == (0, 5)
+    every = parse_schedule({"minutes_interval>": 30, "delay": "60"}, "UTC")
+    assert [r.run_time.minute for r in next_runs(every, start, 2)] == [1, 31]
+    assert cron.directive() == {"cron>": "0 * * * *", "delay": 300}
+    with pytest.raises(ScheduleError, match="Parameter 'delay' is not used at schedule"):
+        parse_schedule({"daily>": "07:00:00", "delay": 60}, "UTC")
+    with pytest.raises(ScheduleError, match="delay: expected a whole number of seconds"):
+        parse_schedule({"cron>": "0 * * * *", "delay": 1.5}, "UTC")
