@@ -51,6 +51,18 @@ test: setup browser
 	$(BIN)/mypy
 	$(BIN)/pytest
 
+# The e2e tier: a real Digdag server (fetched from Maven Central into ~/.cache/digsync)
+# runs the push contract, Digdag's scheduler as the oracle for schedule previews, the
+# conformance corpus against lint, and the rendered workflow itself. It fails, never
+# skips, when the server cannot be had.
+E2E_STAMP := $(VENV)/.installed-e2e
+$(E2E_STAMP): pyproject.toml $(DEV_STAMP)
+	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[dev,e2e]'
+	touch $(E2E_STAMP)
+
+e2e: $(E2E_STAMP)
+	DIGSYNC_E2E=1 $(BIN)/pytest tests/test_digdag_contract.py tests/e2e
+
 bench: setup
 	$(BIN)/python benchmarks/bench_render.py
 	$(BIN)/python benchmarks/bench_generate_many.py
