@@ -208,3 +208,53 @@ def test_a_sqlite_project_is_not_pushed_to_treasure_data(
     )
     assert main(["push", "--json"]) == 0  # the local target takes it
     capsys.readouterr()
+
+
+def test_the_sqlite_render_s_tasks_run_with_what_the_dig_passes(tmp_path: Path) -> None:
+    """Each py> task of the rendered project, run the way Digdag's runner runs it: the
+    task's own parameters over _export and Digdag's built-ins, its _env as environment,
+    the project folder as working directory."""
+    import sqlite3
+
+    from tests.test_runtime_entrypoints import FAKE_DIGDAG, RUNNER
+
+    warehouse = tmp_path / "wh"
+    warehouse.mkdir()
+    with sqlite3.connect(warehouse / "gld_sales.sqlite") as conn:
+        conn.execute("CREATE TABLE orders (order_id INTEGER, email TEXT)")
+    config = sqlite_config(tmp_path, SQLITE.replace("path: data", "path: wh"))
+    project = tmp_path / "project"
+    sync_files(project, render_project(config).files)
+    doc = load_dig((project / "semantic_layer_sync.dig").read_text(), "w.dig").data
+    fakes = tmp_path / "fakes"
+    fakes.mkdir()
+    (fakes / "digdag.py").write_text(FAKE_DIGDAG, encoding="utf-8")
+
+    def run(task: dict[str, Any], session_id: int) -> dict[str, Any]:
+        import json
+        import os
+        import subprocess
+        import sys
+
+        builtins = {"session_id": session_id, "session_time": "2027-01-01T00:00:00+00:00"}
+        own = {k: v for k, v in task.items() if k not in ("py>", "_env")}
+        params = {**doc["_export"], **builtins, **own}
+        out = tmp_path / "stored.jsonl"
+        out.unlink(missing_ok=True)
+        env = {"PATH": os.environ["PATH"], "PYTHONPATH": str(fakes), "FAKE_DIGDAG_OUT": str(out)}
+        done = subprocess.run(
+            [sys.executable, "-c", RUNNER, task["py>"], json.dumps(params)],
+            cwd=project,
+            env={**env, **task["_env"]},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        return dict(json.loads(out.read_text().splitlines()[-1]))
+
+    do = doc["+sync_if_changed"]["_do"]
+    assert run(doc["+detect_changes"], 1)["detect_changes"]["has_changes"] is True
+    assert run(do["+sync_metadata"], 1)["sync_metadata"]["new_columns"] == 2
+    assert run(do["+delta_report"], 1) == {"delta_report": {"rows": 2}}
+    assert run(doc["+detect_changes"], 2)["detect_changes"]["has_changes"] is False
