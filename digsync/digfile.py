@@ -20,11 +20,21 @@ from pathlib import Path
 from typing import Any
 
 from digsync.errors import Mark, YamlSyntaxError
-from digsync.yamlload import Loaded, PathKey, Tagged, compose, load
+from digsync.yamldepth import MAX_DEPTH as MAX_DEPTH  # refused while composing
+from digsync.yamlload import (
+    Loaded,
+    PathKey,
+    ScalarError,
+    Tagged,
+    checked_float,
+    checked_int,
+    compose,
+    cut,
+    int_in_range,
+    load,
+)
 
 INCLUDE_TAG = "!include"
-MAX_DEPTH = 200
-"""Deeper nesting is refused: no workflow needs it, and it guards the recursive walks."""
 MAX_NODES = 200_000
 """Anchors and aliases may not expand a document past this many nodes (alias bombs)."""
 
@@ -39,6 +49,11 @@ _FLOAT = re.compile(
     r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))\Z"
 )
 _UNIQUE_TAG = re.compile(r"^!i[0-9a-z]{6}\Z")
+# What SnakeYAML's ConstructYamlInt / ConstructYamlFloat parse once "_" is dropped.
+_TAGGED_INT = re.compile(r"^[-+]?(?:0|0b[01]+|0x[0-9a-fA-F]+|0[0-7]+|[1-9][0-9]*(?::[0-9]+)*)\Z")
+_DECIMAL = r"(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?"
+_TAGGED_FLOAT = re.compile(rf"^[-+]?(?:{_DECIMAL}(?::{_DECIMAL})*|\.inf|\.nan)\Z", re.IGNORECASE)
+_SNAKE_BOOL = {"true": True, "yes": True, "on": True, "false": False, "no": False, "off": False}
 
 
 def resolve_digdag(text: str) -> object:
@@ -58,8 +73,39 @@ def resolve_digdag(text: str) -> object:
     return text
 
 
+def construct_digdag(name: str, text: str) -> object:
+    """A scalar with an explicit standard tag (``!!int 010``) as SnakeYAML reads it.
+
+    Where SnakeYAML would quietly make a null (``!!bool treu``, ``!!null x``) or fail
+    with a Java exception, this is a ScalarError that names the value.
+    """
+    if name == "str":
+        return text
+    if name == "null":
+        if _NULL.match(text):
+            return None
+        raise ScalarError(f"!!null {cut(text)!r} is not null: write ~ or null, or drop the tag")
+    if name == "bool":
+        value = _SNAKE_BOOL.get(text.lower())
+        if value is None:
+            raise ScalarError(
+                f"!!bool {cut(text)!r} is not a boolean: write true, false, yes, no, on or off"
+            )
+        return value
+    plain = text.replace("_", "")
+    if name == "int":
+        if not _TAGGED_INT.match(plain):
+            raise ScalarError(
+                f"!!int {cut(text)!r} is not an integer: write 42, -7, 010, 0x1F, 0b101 or 1:30"
+            )
+        return _construct_int(text)
+    if not _TAGGED_FLOAT.match(plain):
+        raise ScalarError(f"!!float {cut(text)!r} is not a number: write 1.5, -2e3, .inf or .nan")
+    return _construct_float(text)
+
+
 def _construct_int(text: str) -> object:
-    """SnakeYAML's ConstructYamlInt: underscores dropped, 0b/0x/0 prefixes, a sign."""
+    """SnakeYAML's ConstructYamlInt: underscores dropped, 0b/0x/0 prefixes, a sign, base 60."""
     value = text.replace("_", "")
     sign = -1 if value.startswith("-") else 1
     value = value.lstrip("+-")
@@ -67,13 +113,20 @@ def _construct_int(text: str) -> object:
         if value == "0":
             return 0
         if value.startswith("0b"):
-            return sign * int(value[2:], 2)
+            return sign * checked_int(text, value[2:], 2)
         if value.startswith("0x"):
-            return sign * int(value[2:], 16)
+            return sign * checked_int(text, value[2:], 16)
         if value.startswith("0"):
-            return sign * int(value[1:], 8)
-        return sign * int(value)
-    except ValueError:
+            return sign * checked_int(text, value[1:], 8)
+        if ":" in value:
+            total = 0
+            for part in value.split(":"):
+                total = total * 60 + checked_int(text, part, 10)
+            return sign * int_in_range(text, total)
+        return sign * checked_int(text, value, 10)
+    except ScalarError:
+        raise
+    except ValueError:  # "0b_": Digdag's resolver says int, the digits say no
         return text
 
 
@@ -83,15 +136,15 @@ def _construct_float(text: str) -> object:
     lowered = value.lower()
     if lowered.endswith(".inf"):
         return -math.inf if value.startswith("-") else math.inf
-    if lowered == ".nan":
+    if lowered.endswith(".nan"):
         return math.nan
     if ":" not in value:
-        return float(value)
+        return checked_float(text, float(value))
     sign = -1.0 if value.startswith("-") else 1.0
     total = 0.0
     for part in value.lstrip("+-").split(":"):
         total = total * 60 + float(part or 0)
-    return sign * total
+    return checked_float(text, sign * total)
 
 
 @dataclass(frozen=True)
@@ -209,8 +262,6 @@ class _Loader:
         self.raw = raw
         if raw.data is None or not isinstance(raw.data, dict):
             self._not_mapping(raw.data)
-        if not self._deep_enough(raw.data):
-            return self.doc
         self._duplicates()
         self.doc.data = self._value(raw.data, (), ())
         return self.doc
@@ -220,22 +271,21 @@ class _Loader:
         try:
             if "&" in text and "*" in text:
                 self._check_aliases(text)
-            raw = load(text, self.path, resolve=resolve_digdag)
+            raw = load(text, self.path, resolve_digdag, construct_digdag)
             if any(_is_include(p[-1]) for _, p in raw.duplicates):
-                raw = load(self._unique_includes(text), self.path, resolve=resolve_digdag)
+                raw = load(self._unique_includes(text), self.path, resolve_digdag, construct_digdag)
         except YamlSyntaxError as exc:
             self._problem(exc.mark, "yaml", exc.message + _syntax_hint(text, exc.mark))
-            return None
-        except RecursionError:
-            self._problem(Mark(self.path, 1, 1), "yaml", _too_deep())
             return None
         return raw
 
     def _check_aliases(self, text: str) -> None:
-        """Refuse documents whose aliases expand past MAX_NODES nodes."""
+        """Refuse documents whose aliases expand past MAX_NODES nodes.
+
+        compose refuses recursive aliases, so the node graph has no cycles.
+        """
         root = compose(text, self.path)
         sizes: dict[int, int] = {}
-        open_nodes: set[int] = set()
         stack: list[tuple[Any, bool]] = [(root, False)] if root is not None else []
         while stack:
             node, done = stack.pop()
@@ -243,17 +293,9 @@ class _Loader:
                 children = _children(node)
                 total = 1 + sum(sizes[id(c)] for c in children)
                 sizes[id(node)] = min(total, MAX_NODES + 1)
-                open_nodes.discard(id(node))
                 continue
             if id(node) in sizes:
                 continue
-            if id(node) in open_nodes:
-                raise YamlSyntaxError(
-                    _node_mark(self.path, node),
-                    "an alias refers to a collection that contains it; "
-                    "Digdag cannot turn a recursive structure into JSON",
-                )
-            open_nodes.add(id(node))
             stack.append((node, True))
             stack.extend((c, False) for c in _children(node) if id(c) not in sizes)
         if root is not None and sizes.get(id(root), 0) > MAX_NODES:
@@ -292,20 +334,6 @@ class _Loader:
             self.unique_tags.add(tag)
             chars[start : start + len(INCLUDE_TAG)] = list(tag)
         return "".join(chars)
-
-    def _deep_enough(self, data: Any) -> bool:
-        """False (and a problem) when nesting goes past MAX_DEPTH."""
-        stack: list[tuple[Any, PathKey]] = [(data, ())]
-        while stack:
-            value, at = stack.pop()
-            if len(at) > MAX_DEPTH:
-                self._problem(self.raw.mark(at) or Mark(self.path, 1, 1), "yaml", _too_deep())
-                return False
-            if isinstance(value, dict):
-                stack.extend((v, (*at, k)) for k, v in value.items())
-            elif isinstance(value, list):
-                stack.extend((v, (*at, i)) for i, v in enumerate(value))
-        return True
 
     def _duplicates(self) -> None:
         """Duplicated keys as Digdag words them; ``!include`` keys may repeat."""
@@ -574,7 +602,3 @@ def _unknown_tag(tag: str) -> str:
         f"could not determine a constructor for the tag {format_key(tag)}: Digdag knows only "
         "the !include tag; quote the value if the text is meant literally"
     )
-
-
-def _too_deep() -> str:
-    return f"nesting is deeper than {MAX_DEPTH} levels; flatten the workflow"

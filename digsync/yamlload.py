@@ -1,24 +1,80 @@
 """Load YAML text into plain data plus the position of every key and value.
 
-The parser only builds nodes; typing of plain scalars is ours, so each caller picks
-the rules it needs (YAML 1.2 core for config.yaml, Digdag's rules for .dig files).
-Duplicate keys are collected, never silently merged.
+The parser only builds nodes (yamldepth, which bounds their depth); typing of scalars
+is ours, so each caller picks the rules it needs (YAML 1.2 core for config.yaml, Digdag's
+rules for .dig files). A value that cannot be typed as written (``!!int abc``, an
+unknown ``!!`` tag, a 5,000-digit integer) is a YamlSyntaxError at its place, never a
+guess. Duplicate keys are collected, never silently merged.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Hashable
 from typing import Any, NamedTuple
 
 from digsync.errors import Mark, YamlSyntaxError
+from digsync.yamldepth import MAP, PLAIN, SEQ, STR
+from digsync.yamldepth import compose as compose  # schedonly and digfile compose through here
 
 PathKey = tuple[Hashable, ...]
 Resolver = Callable[[str], object]
+"""Types an untagged plain scalar."""
+Constructor = Callable[[str, str], object]
+"""Types a scalar tagged ``!!name`` (a name in SCALAR_TAGS): (name, text) -> value."""
 
 MAX_VALUES = 200_000
-_STR = "tag:yaml.org,2002:str"
+MAX_INT_DIGITS = 4300
+"""Python's own limit for int <-> text (sys.int_max_str_digits): past it str() fails."""
+SCALAR_TAGS = frozenset({"str", "int", "float", "bool", "null"})
 _STANDARD = "tag:yaml.org,2002:"
+_INT_LIMIT = 10**MAX_INT_DIGITS
+
+
+class ScalarError(ValueError):
+    """A scalar that cannot be typed as its tag or form says; the message is for the user."""
+
+
+def checked_int(text: str, digits: str, base: int) -> int:
+    """``int(digits, base)``, refused (ScalarError) past MAX_INT_DIGITS decimal digits."""
+    if base == 10 and len(digits) > MAX_INT_DIGITS and len(digits.lstrip("+-")) > MAX_INT_DIGITS:
+        raise _too_long(text)
+    return int_in_range(text, int(digits, base))
+
+
+def int_in_range(text: str, value: int) -> int:
+    """``value`` (read from ``text``) if str() can write it back, else a ScalarError."""
+    if -_INT_LIMIT < value < _INT_LIMIT:
+        return value
+    raise _too_long(text)
+
+
+def checked_float(text: str, value: float) -> float:
+    """A finite literal that overflowed to infinity is refused (ScalarError)."""
+    if math.isinf(value) and "inf" not in text.lower():
+        sign = "-" if value < 0 else ""
+        raise ScalarError(
+            f"the number {cut(text)} is too large for a float; write {sign}.inf for infinity"
+        )
+    return value
+
+
+def cut(text: str, limit: int = 24) -> str:
+    """Text shortened for a message."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def short_tag(tag: str) -> str:
+    """``tag:yaml.org,2002:int`` as it is written, ``!!int``."""
+    return "!!" + tag[len(_STANDARD) :] if tag.startswith(_STANDARD) else tag
+
+
+def _too_long(text: str) -> ScalarError:
+    return ScalarError(
+        f"the integer {cut(text)} has more than {MAX_INT_DIGITS} digits; "
+        "quote it to keep it as text"
+    )
 
 
 class Tagged(NamedTuple):
@@ -69,13 +125,13 @@ def resolve_core(text: str) -> object:
     if text in _BOOL:
         return _BOOL[text]
     if _INT10.match(text):
-        return int(text)
+        return checked_int(text, text, 10)
     if _INT8.match(text):
-        return int(text[2:], 8)
+        return checked_int(text, text[2:], 8)
     if _INT16.match(text):
-        return int(text[2:], 16)
+        return checked_int(text, text[2:], 16)
     if _FLOAT.match(text):
-        return float(text)
+        return checked_float(text, float(text))
     inf = _INF.match(text)
     if inf:
         return float(f"{inf.group(1)}inf")
@@ -84,53 +140,37 @@ def resolve_core(text: str) -> object:
     return text
 
 
-_PLAIN = "?plain"  # the tag our loader gives untagged plain scalars; we type them
+def construct_core(name: str, text: str) -> object:
+    """A scalar with an explicit standard tag (``!!int 10``), by the YAML 1.2 core schema."""
+    if name == "str":
+        return text
+    if name == "null":
+        if _NULL.match(text):
+            return None
+        raise ScalarError(f"!!null {cut(text)!r} is not null: write ~ or null, or drop the tag")
+    if name == "bool":
+        if text in _BOOL:
+            return _BOOL[text]
+        raise ScalarError(f"!!bool {cut(text)!r} is not a boolean: write true or false")
+    if name == "int":
+        if _INT10.match(text) or _INT8.match(text) or _INT16.match(text):
+            return resolve_core(text)
+        raise ScalarError(f"!!int {cut(text)!r} is not an integer: write 42, -7, 0o17 or 0x1F")
+    if _INT10.match(text) or _FLOAT.match(text):
+        return checked_float(text, float(text))
+    if _INF.match(text) or _NAN.match(text):
+        return resolve_core(text)
+    raise ScalarError(f"!!float {cut(text)!r} is not a number: write 1.5, -2e3, .inf or .nan")
 
 
-def _loader() -> Any:
-    """A libyaml composer whose resolver only marks plain scalars, leaving typing to us."""
-    import yaml
-    from yaml.nodes import ScalarNode, SequenceNode
-
-    base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    tags = {ScalarNode: _STR, SequenceNode: "tag:yaml.org,2002:seq"}
-
-    class Loader(base):  # type: ignore[misc, valid-type]
-        def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
-            if kind is ScalarNode and implicit[0]:
-                return _PLAIN
-            return tags.get(kind, "tag:yaml.org,2002:map")
-
-    return Loader
-
-
-_LOADER: Any = None
-
-
-def compose(text: str, path: str) -> Any:
-    """Parse text into a node tree; a syntax error names file, line and column."""
-    global _LOADER
-    import yaml
-
-    if _LOADER is None:
-        _LOADER = _loader()
-    try:
-        return yaml.compose(text, Loader=_LOADER)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        message = " ".join(p for p in (exc.context, exc.problem) if p) or str(exc)
-        raise YamlSyntaxError(Mark(path, line, col), f"invalid YAML: {message}") from None
-    except yaml.YAMLError as exc:
-        raise YamlSyntaxError(Mark(path, 1, 1), f"invalid YAML: {exc}") from None
-
-
-def load(text: str, path: str, resolve: Resolver = resolve_core) -> Loaded:
+def load(
+    text: str, path: str, resolve: Resolver = resolve_core, construct: Constructor = construct_core
+) -> Loaded:
     """Compose and construct ``text``; an empty document loads as None."""
     node = compose(text, path)
     loaded = Loaded(data=None)
     if node is not None:
-        loaded.data = _Builder(path, resolve, loaded).build(node, ())
+        loaded.data = _Builder(path, resolve, construct, loaded).build(node, ())
     return loaded
 
 
@@ -139,9 +179,12 @@ def _mark(path: str, node: Any) -> Mark:
 
 
 class _Builder:
-    def __init__(self, path: str, resolve: Resolver, out: Loaded) -> None:
+    """Plain data from a node tree; recursive, which is safe as yamldepth bounds the depth."""
+
+    def __init__(self, path: str, resolve: Resolver, construct: Constructor, out: Loaded) -> None:
         self.path = path
         self.resolve = resolve
+        self.construct = construct
         self.out = out
         self.count = 0
 
@@ -156,7 +199,11 @@ class _Builder:
         if kind == "scalar":
             return self.scalar(node)
         if kind == "sequence":
+            if node.tag != SEQ:
+                raise self.collection_tag(node, "sequence", "!!seq")
             return [self.build(item, (*at, i)) for i, item in enumerate(node.value)]
+        if node.tag != MAP:
+            raise self.collection_tag(node, "mapping", "!!map")
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:
             key = self.key(key_node)
@@ -176,28 +223,31 @@ class _Builder:
         return value
 
     def scalar(self, node: Any) -> object:
-        tag: str = node.tag or _STR
+        tag: str = node.tag
         text: str = node.value
-        if tag == _PLAIN:
-            return self.resolve(text)
-        if tag == _STR:
-            return text
-        if not tag.startswith(_STANDARD):
-            return Tagged(tag, text)
-        return _explicit(tag, text)
+        try:
+            if tag == PLAIN:
+                return self.resolve(text)
+            if tag == STR:
+                return text
+            if not tag.startswith(_STANDARD):
+                return Tagged(tag, text)
+            name = tag[len(_STANDARD) :]
+            if name not in SCALAR_TAGS:
+                raise ScalarError(
+                    f"unsupported tag {short_tag(tag)}: only !!str, !!int, !!float, !!bool and "
+                    "!!null can tag a value; remove the tag to keep the text"
+                )
+            return self.construct(name, text)
+        except ScalarError as exc:
+            raise YamlSyntaxError(_mark(self.path, node), str(exc)) from None
+        except (ValueError, OverflowError) as exc:  # a typing rule we did not foresee
+            raise YamlSyntaxError(
+                _mark(self.path, node), f"cannot read the value {cut(text)!r}: {exc}"
+            ) from None
 
-
-def _explicit(tag: str, text: str) -> object:
-    """Honour an explicit standard tag such as ``!!str 10``."""
-    name = tag[len(_STANDARD) :]
-    if name == "str":
-        return text
-    if name == "int":
-        return int(text.replace("_", ""), 0)
-    if name == "float":
-        return float(text)
-    if name == "bool":
-        return text.lower() in {"true", "yes", "on", "y"}
-    if name == "null":
-        return None
-    return text
+    def collection_tag(self, node: Any, kind: str, allowed: str) -> YamlSyntaxError:
+        return YamlSyntaxError(
+            _mark(self.path, node),
+            f"the tag {short_tag(node.tag)} cannot be used on a {kind} (only {allowed}); remove it",
+        )

@@ -16,6 +16,9 @@ from digsync.digfile import (
     resolve_digdag,
 )
 from digsync.errors import Mark, YamlSyntaxError
+from digsync.lint import Finding, lint_text
+from digsync.yamlload import ScalarError
+from tests.test_yamlload import DEEP, HOSTILE, RECURSIVE, TOO_LONG, depth
 
 
 def loose(text: str, path: str = "wf.dig", base: Path | None = None) -> LoadedDig:
@@ -153,25 +156,130 @@ def test_alias_bombs_and_recursive_aliases_are_refused() -> None:
     assert problems(bomb) == [
         (1, 1, "yaml", "anchors and aliases expand to more than 200000 values")
     ]
-    [(_, _, code, message)] = problems("&a [*a]")
-    assert code == "yaml" and "recursive structure" in message
+    assert problems("+a: &r [*r]") == [(1, 9, "yaml", RECURSIVE)]
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "column"),
+    [
+        ("+a:\n" + "".join(" " * (2 * i) + f"+t{i}:\n" for i in range(1, 300)), 201, 401),
+        ("+a: " + "[" * 600 + "]" * 600, 1, 204),
+        ("a: " + "{b: " * 400 + "1" + "}" * 400, 1, 800),
+    ],
+)
+def test_deep_nesting_is_one_problem_not_a_crash(text: str, line: int, column: int) -> None:
+    assert MAX_DEPTH == 200
+    assert problems(text) == [(line, column, "yaml", DEEP)]
+
+
+# Where .dig files read tagged values as SnakeYAML does, unlike config.yaml (YAML 1.2).
+DIG_ONLY = [
+    pytest.param(
+        "a: !!int abc\n",
+        1,
+        4,
+        "!!int 'abc' is not an integer: write 42, -7, 010, 0x1F, 0b101 or 1:30",
+        id="int-abc",
+    ),
+    pytest.param(
+        "a: !!int 0x\n",
+        1,
+        4,
+        "!!int '0x' is not an integer: write 42, -7, 010, 0x1F, 0b101 or 1:30",
+        id="0x",
+    ),
+    pytest.param(
+        "a: !!int 08\n",  # octal, as SnakeYAML reads a leading 0
+        1,
+        4,
+        "!!int '08' is not an integer: write 42, -7, 010, 0x1F, 0b101 or 1:30",
+        id="08",
+    ),
+    pytest.param(
+        "a: !!bool treu\n",
+        1,
+        4,
+        "!!bool 'treu' is not a boolean: write true, false, yes, no, on or off",
+        id="treu",
+    ),
+    pytest.param(
+        "a: !!float 1d\n",
+        1,
+        4,
+        "!!float '1d' is not a number: write 1.5, -2e3, .inf or .nan",
+        id="java-suffix",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "line", "column", "message"), HOSTILE + DIG_ONLY)
+def test_hostile_yaml_is_one_problem_with_its_place(
+    text: str, line: int, column: int, message: str
+) -> None:
+    with pytest.raises(YamlSyntaxError) as caught:
+        load_dig(text, "wf.dig")
+    assert (caught.value.mark, caught.value.message) == (Mark("wf.dig", line, column), message)
+    assert lint_text(text, "wf.dig") == [Finding("wf.dig", line, column, "yaml", "error", message)]
 
 
 @pytest.mark.parametrize(
     "text",
     [
-        "+a:\n" + "".join(" " * (2 * i) + f"+t{i}:\n" for i in range(1, 300)),
-        "+a: " + "[" * 600 + "]" * 600,
-        "a: " + "{b: " * 400 + "1" + "}" * 400,
+        "+a:\n  echo>: " + "[" * 198 + "x" + "]" * 198 + "\n",
+        "+t0:\n"
+        + "".join(" " * (2 * i) + f"+t{i}:\n" for i in range(1, 199))
+        + " " * 398
+        + "echo>: x\n",
+        "_export:\n  a: &a "
+        + "[" * 150
+        + "]" * 150
+        + "\n  b: "
+        + "[" * 48
+        + "*a"
+        + "]" * 48
+        + "\n",
+    ],
+    ids=["flow", "nested-tasks", "through-alias"],
+)
+def test_nesting_at_the_limit_still_loads_and_lints(text: str) -> None:
+    doc = loose(text)
+    assert doc.problems == []
+    assert depth(doc.data) == MAX_DEPTH
+    assert [f for f in lint_text(text, "wf.dig") if f.code == "yaml"] == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("!!bool yes", True),
+        ("!!bool OFF", False),
+        ("!!bool True", True),
+        ("!!int 010", 8),
+        ("!!int 1_000", 1000),
+        ("!!int 0b101", 5),
+        ("!!int -0x1F", -31),
+        ("!!int 1:30", 90),
+        ("!!float 0.5", 0.5),
+        ("!!float 1", 1.0),
+        ("!!float 1:30.5", 90.5),
+        ("!!float -.INF", -math.inf),
+        ("!!null ~", None),
+        ("!!null", None),
+        ("!!str 1", "1"),
     ],
 )
-def test_deep_nesting_is_one_problem_not_a_crash(text: str) -> None:
-    [(_, _, code, message)] = problems(text)
-    assert code == "yaml"
-    assert message in (
-        f"nesting is deeper than {MAX_DEPTH} levels; flatten the workflow",
-        "invalid YAML: while increasing flow level exceeded maximum nesting depth",
-    )
+def test_explicit_tags_are_read_as_snakeyaml_reads_them(text: str, expected: object) -> None:
+    doc = loose(f"x: {text}\n")
+    assert doc.problems == []
+    assert doc.data["x"] == expected
+    assert type(doc.data["x"]) is type(expected)
+
+
+def test_integers_past_pythons_digit_limit_are_refused() -> None:
+    assert resolve_digdag("9" * 4300) == int("9" * 4300)
+    with pytest.raises(ScalarError) as caught:
+        resolve_digdag("1_" + "0" * 4300)
+    assert str(caught.value) == TOO_LONG.format("1_" + "0" * 19 + "...")
 
 
 def test_format_key_escapes_control_characters_and_cuts_long_keys() -> None:
