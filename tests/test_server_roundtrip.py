@@ -190,6 +190,13 @@ def test_a_new_time_in_a_safe_dump_style_file_reads_the_same_in_yaml_1_1() -> No
     assert yaml.safe_load(text) == data
 
 
+def test_a_string_of_5000_digits_is_written_quoted() -> None:
+    data = {"extra": {"digits": "9" * 5000}}
+    text = to_yaml(data, COMMENTED)
+    assert f'digits: "{"9" * 5000}"' in text
+    assert same(data_of(text)["extra"], data["extra"])
+
+
 YAML11_AMBIGUOUS = [
     *("39:00", "1:30:00", "-1:20", "190:20:30.15"),  # sexagesimal int and float
     *("yes", "No", "ON", "off", "y", "N", "True", "FALSE"),  # YAML 1.1 booleans

@@ -219,7 +219,10 @@ def _reads_as_itself(text: str) -> bool:
     YAML 1.2 loader and by a YAML 1.1 reader (PyYAML, SnakeYAML, the original system's
     tools), which takes ``39:00`` for 2340, ``on`` for true, ``012`` for 10 and ``~``,
     dates and ``<<`` for other things."""
-    value = resolve_core(text)
+    try:
+        value = resolve_core(text)
+    except ValueError:  # a number digsync refuses to read (over 4,300 digits): quote it
+        return False
     return isinstance(value, str) and value == text and yaml11_reads_as_string(text)
 
 

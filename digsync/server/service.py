@@ -49,6 +49,10 @@ class RollbackRefused(DigsyncError):
     """Nothing to roll back to, or no such revision."""
 
 
+class _NotYaml(ConfigError):
+    """Text to validate that does not load as YAML (a 400, not {"valid": false})."""
+
+
 class TargetFailed(DigsyncError):
     """The target could not be read or written; the message has every secret masked."""
 
@@ -133,9 +137,15 @@ class ConfigService:
         """(errors, warnings) of a candidate: data, ``{"config": ...}`` or ``{"yaml": text}``."""
         try:
             if isinstance(body, dict) and list(body) == ["yaml"] and isinstance(body["yaml"], str):
+                try:
+                    load(body["yaml"], self.label)
+                except YamlSyntaxError as exc:  # not a config at all: the request is bad
+                    raise _NotYaml([Problem(exc.mark, "", exc.message)]) from None
                 config = parse_config(body["yaml"], self.label)
             else:
                 config = self.check(candidate(body), self._stored())
+        except _NotYaml as exc:
+            raise ConfigError(exc.problems) from None
         except ConfigError as exc:
             errors = [p for p in exc.problems if p.severity == "error"]
             return errors, [p for p in exc.problems if p.severity != "error"]
