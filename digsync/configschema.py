@@ -17,9 +17,16 @@ TD_NAME_PATTERN = r"[a-z0-9_]{3,255}"
 TD_NAME_HINT = "a Treasure Data name: 3-255 lowercase letters, digits and _"
 GLOB_PATTERN = r"[a-z0-9_*?\[\]!\-]{1,255}(?:\.[a-z0-9_*?\[\]!\-]{1,255})?"
 GLOB_HINT = "a database glob, or database.table, of lowercase letters, digits, _ - and * ? [ ]"
-SECRET_KEY_PATTERN = r"[A-Za-z_][A-Za-z0-9_\-]*(?:\.[A-Za-z_][A-Za-z0-9_\-]*)*"
-SECRET_KEY_HINT = "a secret key such as slack.success_webhook"
-EMAIL_PATTERN = r"[^@\s\"<>,;]+@[^@\s\"<>,;]+\.[^@\s\"<>,;]+"
+# Digdag's SecretValidation: dot-separated segments, each starting with a letter and
+# ending with a letter or digit; 255 characters at most.
+_SECRET_SEGMENT = r"[A-Za-z](?:[A-Za-z0-9_\-]*[A-Za-z0-9])?"
+SECRET_KEY_PATTERN = rf"(?=.{{1,255}}$){_SECRET_SEGMENT}(?:\.{_SECRET_SEGMENT})*"
+SECRET_KEY_HINT = (
+    "a secret key such as slack.success_webhook (dot-separated parts, each starting with a "
+    "letter and ending with a letter or digit)"
+)
+# Written for both Python and ECMA-262 "u" mode (editors): no escapes inside the classes.
+EMAIL_PATTERN = r'[^@\s"<>,;]+@[^@\s"<>,;]+\.[^@\s"<>,;]+'
 TD_API_HOSTS = {
     "us": "api.treasuredata.com",
     "jp": "api.treasuredata.co.jp",

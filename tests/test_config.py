@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from digsync.config import config_from_data, load_config, parse_config
@@ -573,3 +575,24 @@ def test_an_invalid_cron_is_reported_beside_errors_elsewhere() -> None:
         "sync.sync_mode",
         "sync.schedule.cron_expression",
     ]
+
+
+@pytest.mark.parametrize("key", ["_x", "slack_", "slack._hook", "a..b", "1abc", "a-", "x" * 256])
+def test_secret_names_follow_digdag_secret_validation(key: str) -> None:
+    """Digdag's SecretValidation: each dot-part starts with a letter, ends with a letter or
+    digit, 255 characters at most; the server refuses anything else."""
+    problems = errors_of(_with_slack_secret(key))
+    assert len(problems) == 1 and "secret key" in problems[0], problems
+    assert "channels[0].secret" in problems[0] or "channels.0.secret" in problems[0], problems
+
+
+@pytest.mark.parametrize("key", ["a", "slack.error_webhook", "my-team.hook2", "A.b_c-d9"])
+def test_secret_names_digdag_accepts_pass(key: str) -> None:
+    parse_config(_with_slack_secret(key), "config.yaml")
+
+
+def _with_slack_secret(key: str) -> str:
+    return BASE + (
+        "notifications:\n  on_error:\n    enabled: true\n"
+        f"    channels: [{{type: slack, secret: {json.dumps(key)}}}]\n"
+    )

@@ -429,6 +429,39 @@ def test_init_writes_the_schema_its_first_line_names(tmp_path: Path) -> None:
     assert json.loads(printed) == written
 
 
+def test_schema_passes_check_jsonschema_metaschema_with_format_checks(tmp_path: Path) -> None:
+    """check-jsonschema checks the schema's regexes as ECMA-262 (what editors run)."""
+    schema = tmp_path / "digsync.schema.json"
+    printed = subprocess.run([tool("digsync"), "schema"], capture_output=True, text=True)
+    schema.write_text(printed.stdout)
+    out = subprocess.run(
+        [tool("check-jsonschema"), "--check-metaschema", "--regex-variant", "default", str(schema)],
+        capture_output=True,
+        text=True,
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "ok -- validation done" in out.stdout
+
+
+def test_check_jsonschema_validates_a_config_with_the_schema(tmp_path: Path) -> None:
+    schema = tmp_path / "digsync.schema.json"
+    schema.write_text(json.dumps(json_schema()))
+    data = load(EXAMPLE.read_text(encoding="utf-8"), "config.yaml").data
+    channel = data["notifications"]["on_sync_complete"]["channels"][0]
+    channel["recipients"] = ["ops@example.com"]
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps(data))
+    channel["recipients"] = ['"quoted"@example.com']
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(data))
+    check = [tool("check-jsonschema"), "--schemafile", str(schema)]
+    ok = subprocess.run([*check, str(good)], capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    refused = subprocess.run([*check, str(bad)], capture_output=True, text=True)
+    assert refused.returncode == 1, refused.stdout + refused.stderr
+    assert "does not match" in refused.stdout + refused.stderr
+
+
 @pytest.mark.parametrize("path", [EXAMPLE, TEMPLATE], ids=["example", "template"])
 def test_bundled_configs_match_the_schema(path: Path) -> None:
     data = load(path.read_text(encoding="utf-8"), str(path)).data
