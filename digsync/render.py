@@ -11,7 +11,10 @@ from digsync.config import Channel, Config, Notify
 from digsync.yamlemit import dump
 
 DELTA_REPORT = "queries/delta_report.sql"
-TASKS_PACKAGE = "tasks"
+TASKS_PACKAGE = "digsync_tasks"
+"""The project package of the py> tasks. Digdag's runner appends the project folder to
+sys.path, so a module of the same name installed in the image would win: hence a name
+no image has."""
 DEFAULT_TABLES = {"field_metadata": "field_metadata", "sync_log": "sync_log"}
 API_KEY_ENV = {"TD_API_KEY": "${secret:td.apikey}"}
 WAREHOUSE_ENV = "DIGSYNC_WAREHOUSE"
@@ -54,13 +57,13 @@ def render_workflow(config: Config, config_label: str = "config.yaml") -> dict[s
             **tables,
         }
     doc["+detect_changes"] = {
-        "py>": "tasks.detect_schema_changes",
+        "py>": f"{TASKS_PACKAGE}.detect_schema_changes",
         "_env": _task_env(config),
         **_sync_params(config),
     }
     on_changes: dict[str, Any] = {
         "+sync_metadata": {
-            "py>": "tasks.sync_metadata",
+            "py>": f"{TASKS_PACKAGE}.sync_metadata",
             "_env": _task_env(config),
             **_sync_params(config),
         },
@@ -85,7 +88,7 @@ def _delta_report(config: Config) -> dict[str, Any]:
     report against the SQLite store."""
     if config.warehouse.is_local:
         return {
-            "py>": "tasks.delta_report",
+            "py>": f"{TASKS_PACKAGE}.delta_report",
             "_env": _task_env(config),
             "semantic_database": config.semantic_database,
         }
@@ -201,7 +204,7 @@ def _package_file(name: str) -> bytes:
 
 
 def runtime_files() -> dict[str, bytes]:
-    """The workflow's py> tasks: digsync/runtime/*.py as the project's package tasks/
+    """The workflow's py> tasks: digsync/runtime/*.py as the project's package digsync_tasks/
     (the local demo, files named _local*, stays home)."""
     names = sorted(
         p.name

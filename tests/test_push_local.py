@@ -29,7 +29,7 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
 def test_plan_push_is_idempotent(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out = run(capsys, "plan")
     assert code == 1
-    assert "new project, 14 file(s) to push" in out  # .dig, query, tasks/*.py
+    assert "new project, 14 file(s) to push" in out  # .dig, query, digsync_tasks/*.py
     code, out = run(capsys, "push", "--json")
     assert code == 0
     (result,) = json.loads(out)["results"]

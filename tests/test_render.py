@@ -80,7 +80,7 @@ def test_workflow_shape() -> None:
     assert doc["schedule"] == {"daily>": "03:00:00"}
     assert doc["_export"]["docker"] == {"image": "treasuredata/customscript-python:3.12.11-td0"}
     detect = doc["+detect_changes"]
-    assert detect["py>"] == "tasks.detect_schema_changes"
+    assert detect["py>"] == "digsync_tasks.detect_schema_changes"
     assert detect["_env"] == {"TD_API_KEY": "${secret:td.apikey}"}
     branch = doc["+sync_if_changed"]
     assert branch["if>"] == "${detect_changes.has_changes}"
@@ -148,10 +148,10 @@ def test_output_is_deterministic_and_has_a_header() -> None:
         f"# Config sha256: {config.content_hash}",
     ]
     shipped = sorted(
-        f"tasks/{p.name}" for p in RUNTIME_DIR.glob("*.py") if not p.name.startswith("_local")
+        f"digsync_tasks/{p.name}" for p in RUNTIME_DIR.glob("*.py") if not p.name.startswith("_local")
     )
-    assert sorted(first) == ["queries/delta_report.sql", "semantic_layer_sync.dig", *shipped]
-    assert "tasks/__init__.py" in shipped and "tasks/_local_demo.py" not in first
+    assert sorted(first) == sorted(["queries/delta_report.sql", "semantic_layer_sync.dig", *shipped])
+    assert "digsync_tasks/__init__.py" in shipped and "digsync_tasks/_local_demo.py" not in first
 
 
 def test_header_label_cannot_inject_lines() -> None:

@@ -1,8 +1,8 @@
 """The py> entry points, imported the way Digdag's py> runner imports them.
 
-The runtime package is copied as a rendered project would hold it (``tasks/``, every
+The runtime package is copied as a rendered project would hold it (``digsync_tasks/``, every
 ``*.py`` except ``_local*``), then a fresh interpreter, with digsync, PyYAML and httpx
-made unimportable, imports ``tasks`` from the project folder, passes the parameters the
+made unimportable, imports ``digsync_tasks`` from the project folder, passes the parameters the
 function names (as ``digdag_inspect_arguments`` in Digdag's runner.py does) and records
 ``digdag.env.store`` calls through a fake ``digdag`` module.
 """
@@ -63,15 +63,15 @@ function(**{key: params[key] for key in spec.args if key in params})
 
 
 def shipped_files() -> list[Path]:
-    """What the lead copies into a rendered project's ``tasks/``."""
+    """What the lead copies into a rendered project's ``digsync_tasks/``."""
     return sorted(p for p in RUNTIME.glob("*.py") if not p.name.startswith("_local"))
 
 
 def make_project(tmp: Path) -> Path:
     project = tmp / "project"
-    (project / "tasks").mkdir(parents=True)
+    (project / "digsync_tasks").mkdir(parents=True)
     for path in shipped_files():
-        shutil.copyfile(path, project / "tasks" / path.name)
+        shutil.copyfile(path, project / "digsync_tasks" / path.name)
     fakes = tmp / "fakes"
     fakes.mkdir()
     (fakes / "digdag.py").write_text(FAKE_DIGDAG, encoding="utf-8")
@@ -137,7 +137,7 @@ def digdag_params(session_id: int) -> dict[str, Any]:
 def test_tasks_run_as_digdag_runs_them_and_store_their_results(td: FakeTD, tmp_path: Path) -> None:
     project = make_project(tmp_path)
     env = {"TD_API_KEY": API_KEY, "TD_API_SERVER": td.url, "DIGSYNC_POLL_INTERVAL": "0.01"}
-    detect = run_task(project, "tasks.detect_schema_changes", digdag_params(42), env)
+    detect = run_task(project, "digsync_tasks.detect_schema_changes", digdag_params(42), env)
     assert detect == [
         {
             "detect_changes": {
@@ -150,17 +150,17 @@ def test_tasks_run_as_digdag_runs_them_and_store_their_results(td: FakeTD, tmp_p
         }
     ]
     assert td.job_issues == 0  # detection reads only (the store does not exist yet)
-    synced = run_task(project, "tasks.sync_metadata", digdag_params(42), env)
+    synced = run_task(project, "digsync_tasks.sync_metadata", digdag_params(42), env)
     assert synced == [{"sync_metadata": {"new_tables": 1, "new_columns": 2, "auto_gen_count": 1}}]
     assert td.sql("semantic_layer_v1", "SELECT session_id FROM sync_log") == [("42",)]
-    again = run_task(project, "tasks.detect_schema_changes", digdag_params(43), env)
+    again = run_task(project, "digsync_tasks.detect_schema_changes", digdag_params(43), env)
     assert again[0]["detect_changes"]["has_changes"] is False
 
 
 def test_a_missing_key_fails_the_task_with_a_clear_message(tmp_path: Path) -> None:
     project = make_project(tmp_path)
     done = subprocess.run(
-        [sys.executable, "-c", RUNNER, "tasks.sync_metadata", json.dumps(digdag_params(1))],
+        [sys.executable, "-c", RUNNER, "digsync_tasks.sync_metadata", json.dumps(digdag_params(1))],
         cwd=project,
         env={"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(tmp_path / "fakes")},
         capture_output=True,
@@ -232,8 +232,9 @@ def test_shipped_files_compile_on_their_own(tmp_path: Path) -> None:
         import sys
         sys.modules["digsync"] = None
         sys.path.insert(0, ".")
-        import tasks, tasks.sync, tasks.store_td, tasks.store_sqlite
-        print(sorted(n for n in dir(tasks) if not n.startswith("_")))
+        import digsync_tasks, digsync_tasks.sync, digsync_tasks.store_td
+        import digsync_tasks.store_sqlite
+        print(sorted(n for n in dir(digsync_tasks) if not n.startswith("_")))
         """
     )
     done = subprocess.run(
@@ -244,8 +245,8 @@ def test_shipped_files_compile_on_their_own(tmp_path: Path) -> None:
 
 
 def test_a_module_missing_on_the_server_is_named_not_hidden(tmp_path: Path) -> None:
-    """Digdag's runner treats an ImportError while importing ``tasks`` as "no such module"
-    and retries ``tasks`` as a class path, which ends in "Empty module name". The package
+    """Digdag's runner treats an ImportError while importing ``digsync_tasks`` as "no such module"
+    and retries ``digsync_tasks`` as a class path, which ends in "Empty module name". The package
     raises a RuntimeError that names the missing module instead."""
     project = make_project(tmp_path)
     code = textwrap.dedent(
@@ -253,7 +254,7 @@ def test_a_module_missing_on_the_server_is_named_not_hidden(tmp_path: Path) -> N
         import os, sys
         sys.modules["sqlite3"] = None  # a server Python built without sqlite3
         sys.path.append(os.getcwd())
-        fragments = "tasks.detect_schema_changes".split(".")
+        fragments = "digsync_tasks.detect_schema_changes".split(".")
         name = fragments.pop()
         try:
             getattr(__import__(".".join(fragments), fromlist=[name]), name)
@@ -269,3 +270,41 @@ def test_a_module_missing_on_the_server_is_named_not_hidden(tmp_path: Path) -> N
     last = done.stderr.strip().splitlines()[-1]
     assert last.startswith("RuntimeError: the workflow's tasks cannot be imported: ")
     assert "needs sqlite3" in last and "Empty module name" not in done.stderr
+
+
+def test_a_tasks_module_installed_in_the_image_does_not_shadow_the_project(
+    tmp_path: Path,
+) -> None:
+    """Digdag's runner appends the project folder to sys.path, so a package of the same
+    name already importable in the image wins. The rendered package's name must be one no
+    image carries: here a package ``tasks`` sits on the interpreter's own path."""
+    from digsync.render import render_project, render_workflow
+
+    config = parse_config(BASE, "config.yaml")
+    project = tmp_path / "project"
+    for name, data in render_project(config).files.items():
+        (project / name).parent.mkdir(parents=True, exist_ok=True)
+        (project / name).write_bytes(data)
+    fakes = tmp_path / "fakes"
+    (fakes / "tasks").mkdir(parents=True)
+    (fakes / "tasks" / "__init__.py").write_text(
+        "raise SystemExit('the image tasks package was imported')\n", encoding="utf-8"
+    )
+    (fakes / "digdag.py").write_text(FAKE_DIGDAG, encoding="utf-8")
+    command = render_workflow(config)["+detect_changes"]["py>"]
+    module, name = command.rsplit(".", 1)
+    code = (
+        "import os, sys\n"
+        "sys.path.append(os.getcwd())\n"
+        f"print(callable(getattr(__import__({module!r}, fromlist=[{name!r}]), {name!r})))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=project,
+        env={"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(fakes)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout == "True\n"

@@ -54,7 +54,7 @@ def test_sqlite_renders_no_docker_image_no_td_key_and_a_py_delta_report(tmp_path
     do = doc["+sync_if_changed"]["_do"]
     assert do["+sync_metadata"]["_env"] == {"DIGSYNC_WAREHOUSE": folder}
     assert do["+delta_report"] == {
-        "py>": "tasks.delta_report",
+        "py>": "digsync_tasks.delta_report",
         "_env": {"DIGSYNC_WAREHOUSE": folder},
         "semantic_database": "semantic_layer_v1",
     }
@@ -187,7 +187,7 @@ def test_the_rendered_dig_loads_as_digdag_reads_it(tmp_path: Path) -> None:
     config = sqlite_config(tmp_path)
     dig = render_project(config).files["semantic_layer_sync.dig"].decode()
     doc = load_dig(dig, "semantic_layer_sync.dig")
-    assert doc.data["+sync_if_changed"]["_do"]["+delta_report"]["py>"] == "tasks.delta_report"
+    assert doc.data["+sync_if_changed"]["_do"]["+delta_report"]["py>"] == "digsync_tasks.delta_report"
 
 
 def test_a_sqlite_project_is_not_pushed_to_treasure_data(

@@ -1,7 +1,7 @@
 -- What this sync session changed in the semantic layer: the columns it added, restored,
 -- re-typed, marked removed or re-described, with the session's counts from the sync log.
 -- Table names come from the workflow's _export (digsync_tables), checked by digsync;
--- ${session_id} is Digdag's own. Written by tasks.sync_metadata (see docs/runtime.md).
+-- ${session_id} is Digdag's own. Written by digsync_tasks.sync_metadata (see docs/runtime.md).
 -- A column can briefly have two row versions on TD (an interrupted write): keep the newest.
 WITH latest AS (
   SELECT

@@ -1,7 +1,7 @@
-"""The workflow's own tasks, shipped in every rendered project as the package ``tasks``.
+"""The workflow's own tasks, shipped in every rendered project as the package ``digsync_tasks``.
 
-Digdag's py> runner imports ``tasks`` and calls ``tasks.detect_schema_changes`` and
-``tasks.sync_metadata`` with the task parameters of the same names (the .dig's
+Digdag's py> runner imports ``digsync_tasks`` and calls ``digsync_tasks.detect_schema_changes`` and
+``digsync_tasks.sync_metadata`` with the task parameters of the same names (the .dig's
 ``semantic_database``, ``databases``, ``exclude_patterns``, ``sync_mode``,
 ``sync_options``, ``auto_generation``, ``digsync_tables``, plus Digdag's own
 ``session_id`` and ``session_time``). Results go to ``digdag.env.store`` for the later
@@ -11,7 +11,7 @@ Standard library only, relative imports only: the files are copied as they are.
 Inside Treasure Data the backend is TD (``TD_API_KEY``, ``TD_API_SERVER``, optional
 ``DIGSYNC_POLL_INTERVAL``); with ``DIGSYNC_WAREHOUSE`` set to a folder, the local SQLite
 backend is used instead (config.yaml's ``warehouse: {type: sqlite}``, where the render
-also calls ``tasks.delta_report``, the report that td> runs on TD).
+also calls ``digsync_tasks.delta_report``, the report that td> runs on TD).
 Outside Digdag, stored values go to ``STORED`` (the CLI and tests read it).
 """
 
@@ -124,7 +124,7 @@ def delta_report(
     backend = _backend()
     if not isinstance(backend, LocalBackend):
         raise SettingsError(
-            "tasks.delta_report reads a local warehouse (DIGSYNC_WAREHOUSE); on Treasure "
+            "digsync_tasks.delta_report reads a local warehouse (DIGSYNC_WAREHOUSE); on Treasure "
             "Data the report is td> queries/delta_report.sql"
         )
     rows = session_report(backend, settings.store, settings.session_id)
