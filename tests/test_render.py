@@ -148,9 +148,12 @@ def test_output_is_deterministic_and_has_a_header() -> None:
         f"# Config sha256: {config.content_hash}",
     ]
     shipped = sorted(
-        f"digsync_tasks/{p.name}" for p in RUNTIME_DIR.glob("*.py") if not p.name.startswith("_local")
+        f"digsync_tasks/{p.name}"
+        for p in RUNTIME_DIR.glob("*.py")
+        if not p.name.startswith("_local")
     )
-    assert sorted(first) == sorted(["queries/delta_report.sql", "semantic_layer_sync.dig", *shipped])
+    expected = ["queries/delta_report.sql", "semantic_layer_sync.dig", *shipped]
+    assert sorted(first) == sorted(expected)
     assert "digsync_tasks/__init__.py" in shipped and "digsync_tasks/_local_demo.py" not in first
 
 

@@ -187,7 +187,8 @@ def test_the_rendered_dig_loads_as_digdag_reads_it(tmp_path: Path) -> None:
     config = sqlite_config(tmp_path)
     dig = render_project(config).files["semantic_layer_sync.dig"].decode()
     doc = load_dig(dig, "semantic_layer_sync.dig")
-    assert doc.data["+sync_if_changed"]["_do"]["+delta_report"]["py>"] == "digsync_tasks.delta_report"
+    report = doc.data["+sync_if_changed"]["_do"]["+delta_report"]
+    assert report["py>"] == "digsync_tasks.delta_report"
 
 
 def test_a_sqlite_project_is_not_pushed_to_treasure_data(
