@@ -190,7 +190,7 @@ def test_installed_wheel_renders_from_its_package_data(clean_venv: Path, tmp_pat
     project = tmp_path / "out" / "semantic_layer_sync"
     sql = (ROOT / "digsync" / "queries" / "delta_report.sql").read_bytes()
     assert (project / "queries" / "delta_report.sql").read_bytes() == sql
-    assert (project / "tasks" / "__init__.py").is_file()
+    assert (project / "digsync_tasks" / "__init__.py").is_file()
     lint = subprocess.run(
         [digsync, "lint", "--profile", "td", str(project)],
         cwd=tmp_path,
