@@ -123,7 +123,9 @@ def _sync_params(config: Config) -> dict[str, Any]:
 
 
 def _notify_group(notify: Notify, event: str, default_text: str) -> dict[str, Any]:
-    tasks: dict[str, Any] = {}
+    """One task per channel. With two or more they run in parallel, so a failed Slack
+    POST cannot keep the email from going out (in a sequential group it would)."""
+    tasks: dict[str, Any] = {"_parallel": True} if len(notify.channels) > 1 else {}
     for i, channel in enumerate(notify.channels):
         tasks[f"+{channel.type}_{i}"] = _channel_task(channel, event, default_text)
     return tasks

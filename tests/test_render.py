@@ -91,6 +91,9 @@ def test_workflow_shape() -> None:
     }
     assert list(branch["_else_do"]) == ["+nothing_to_do"]
     success = branch["_do"]["+notify_success"]
+    # Two channels run side by side: a failed Slack POST must not stop the email.
+    assert list(success) == ["_parallel", "+slack_0", "+email_1"]
+    assert success["_parallel"] is True
     assert success["+slack_0"] == {
         "http>": "${secret:slack.success_webhook}",
         "method": "POST",
