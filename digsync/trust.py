@@ -27,7 +27,11 @@ def host_problem(url: str, env: Mapping[str, str] | None = None) -> tuple[str, s
     """None when credentials may go to ``url`` (a scheme-less value is https), else the
     (message, hint) that says why not and what the operator can do."""
     env = os.environ if env is None else env
-    parts = urlsplit(url if "://" in url else f"https://{url}")
+    try:
+        parts = urlsplit(url if "://" in url else f"https://{url}")
+        parts.port  # noqa: B018 - a port out of range or not a number raises here
+    except ValueError as exc:  # an unbalanced [ or ] in the host, a bad port
+        return (f"is not a URL ({exc})", "write https://host, e.g. https://api.treasuredata.com")
     scheme, host = parts.scheme.lower(), (parts.hostname or "").lower()
     if scheme == "http" and _loopback(host):
         if env.get(LOOPBACK_ENV) == "1":

@@ -42,6 +42,9 @@ def test_td_hosts_and_trusted_hosts_may_receive_credentials(url: str) -> None:
         ("https://corp.example", "corp.example is not a Treasure Data host"),
         ("http://127.0.0.1:8080", "plain http to 127.0.0.1 sends the credential unencrypted"),
         ("ftp://api.treasuredata.com", "must be https; got ftp://"),
+        ("http://]x", "is not a URL (Invalid IPv6 URL)"),
+        ("https://[x", "is not a URL (Invalid IPv6 URL)"),
+        ("https://api.treasuredata.com:99999", "is not a URL (Port out of range"),
     ],
 )
 def test_other_hosts_are_refused(url: str, message: str) -> None:
@@ -85,6 +88,13 @@ def test_validate_refuses_a_target_endpoint_elsewhere(monkeypatch: pytest.Monkey
         "collector.example is not a Treasure Data host"
     )
     assert "DIGSYNC_TRUSTED_HOSTS=collector.example in the environment" in error
+
+
+@pytest.mark.parametrize("endpoint", ["'http://]x'", "'https://[x'"])
+def test_an_endpoint_that_is_not_a_url_is_a_config_error(endpoint: str) -> None:
+    text = BASE + f"target:\n  type: td\n  endpoint: {endpoint}\n"
+    (error,) = errors_of(text)
+    assert "target.endpoint" in error and "is not a URL" in error, error
 
 
 def test_an_unknown_image_is_a_warning() -> None:
