@@ -121,7 +121,11 @@ CHANNEL = Spec(
         ),
         "smtp_port": Spec(
             "integer",
-            "email: SMTP port (host and credentials are mail.* secrets).",
+            (
+                "email: SMTP port, used when mail> sends through your own SMTP server (the "
+                "mail.* secrets; on Treasure Data without them, TD's relay sends the mail). "
+                "465 renders ssl: true (SMTPS); other ports use STARTTLS."
+            ),
             587,
             minimum=1,
             maximum=65535,

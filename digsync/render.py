@@ -149,7 +149,15 @@ def _channel_task(channel: Channel, event: str, default_text: str) -> dict[str, 
         task["from"] = channel.sender
     # Digdag reads `port` from the task even when the mail.port secret is set.
     task["port"] = channel.smtp_port
+    if channel.smtp_port == SMTPS_PORT:
+        # Digdag's default is STARTTLS (tls: true) on a plain connection; port 465 speaks
+        # TLS from the first byte (SMTPS), which is Digdag's `ssl: true`.
+        task["ssl"] = True
+        task["tls"] = False
     return task
+
+
+SMTPS_PORT = 465
 
 
 def config_label(config: Config) -> str:

@@ -120,6 +120,19 @@ def test_workflow_shape() -> None:
     }
 
 
+@pytest.mark.parametrize(
+    ("port", "extra"), [(465, {"ssl": True, "tls": False}), (587, {}), (25, {})]
+)
+def test_smtps_port_renders_ssl(port: int, extra: dict[str, bool]) -> None:
+    """Digdag's mail> defaults to STARTTLS; 465 is SMTPS and needs ssl: true."""
+    data = full_data()
+    email = data["notifications"]["on_sync_complete"]["channels"][1]
+    email["smtp_port"] = port
+    task = parsed(data)["+sync_if_changed"]["_do"]["+notify_success"]["+email_1"]
+    assert task["port"] == port
+    assert {k: task[k] for k in ("ssl", "tls") if k in task} == extra
+
+
 def test_webhook_url_never_reaches_the_workflow() -> None:
     text = render_dig(config_from_data(full_data()))
     assert "SECRETSECRET" not in text
