@@ -178,8 +178,8 @@ def _literals(doc: LoadedDig, report: Report) -> None:
                 doc.mark(where),
                 "td-webhook",
                 "webhook URL written into the workflow: anyone who can read the "
-                "project can post to it; store it with td wf secrets --set NAME and "
-                "write ${secret:NAME} (http> expands it in the URI)",
+                "project can post to it; store it with tdx wf secrets set PROJECT NAME=URL "
+                "and write ${secret:NAME} (http> expands it in the URI)",
             )
     _credentials(doc, report, doc.data, ())
 
@@ -198,7 +198,7 @@ def _credentials(doc: LoadedDig, report: Report, data: Any, at: PathKey) -> None
                         doc.mark((*here, key)),
                         "td-credential",
                         f"literal credential in {format_key(key)}: store it with "
-                        f"td wf secrets --set {format_key(key)} and let the operator "
+                        f"tdx wf secrets set PROJECT {format_key(key)}=VALUE and let the operator "
                         "read the secret (or use ${secret:...} in _env) instead of "
                         "writing it here",
                     )

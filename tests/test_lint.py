@@ -717,9 +717,9 @@ def test_literal_credentials_and_webhooks_are_warnings() -> None:
             15,
             "td-credential",
             "warning",
-            "literal credential in password: store it with td wf secrets --set password and "
-            "let the operator read the secret (or use ${secret:...} in _env) instead of writing "
-            "it here",
+            "literal credential in password: store it with tdx wf secrets set PROJECT "
+            "password=VALUE and let the operator read the secret (or use ${secret:...} in _env) "
+            "instead of writing it here",
         ),
         (
             9,
@@ -727,8 +727,8 @@ def test_literal_credentials_and_webhooks_are_warnings() -> None:
             "td-webhook",
             "warning",
             "webhook URL written into the workflow: anyone who can read the project can post to "
-            "it; store it with td wf secrets --set NAME and write ${secret:NAME} (http> expands it "
-            "in the URI)",
+            "it; store it with tdx wf secrets set PROJECT NAME=URL and write ${secret:NAME} "
+            "(http> expands it in the URI)",
         ),
         (
             14,
@@ -736,8 +736,8 @@ def test_literal_credentials_and_webhooks_are_warnings() -> None:
             "td-webhook",
             "warning",
             "webhook URL written into the workflow: anyone who can read the project can post to "
-            "it; store it with td wf secrets --set NAME and write ${secret:NAME} (http> expands it "
-            "in the URI)",
+            "it; store it with tdx wf secrets set PROJECT NAME=URL and write ${secret:NAME} "
+            "(http> expands it in the URI)",
         ),
     ]
 
