@@ -88,6 +88,15 @@ def _busy(details: str) -> ApiError:
     )
 
 
+class DigsyncAPI(FastAPI):
+    """FastAPI with the components /openapi.json's operations refer to (schemas.complete)."""
+
+    def openapi(self) -> dict[str, Any]:
+        if self.openapi_schema is None:
+            self.openapi_schema = schemas.complete(super().openapi())
+        return self.openapi_schema
+
+
 def create_app(settings: ServerSettings) -> FastAPI:
     """The app for one config file; the service and webhook trigger live on app.state."""
     service = ConfigService(
@@ -102,7 +111,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
         trigger.close()
         service.close()
 
-    app = FastAPI(
+    app = DigsyncAPI(
         title="digsync Config API",
         version=__version__,
         docs_url=None,  # the Swagger page loads scripts from a CDN, which the CSP forbids
@@ -131,16 +140,23 @@ def create_app(settings: ServerSettings) -> FastAPI:
         security.require_json(request)
         return author, security.parse_json(await security.read_body(request))
 
-    @app.get("/healthz", response_model=schemas.HealthOut, responses=_errors(403))
+    @app.get(
+        "/healthz",
+        operation_id="getHealth",
+        response_model=schemas.HealthOut,
+        responses=_errors(403),
+    )
     async def healthz() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 
     @app.get(
         f"{API}/config",
+        operation_id="getConfig",
         responses={
             200: {
                 "description": "the config; webhook URLs masked; ETag header",
-                "content": {"application/json": {"schema": schemas.config_schema()}},
+                "headers": schemas.ETAG,
+                "content": {"application/json": {"schema": schemas.CONFIG}},
             },
             **_errors(400, 403, 404),
         },
@@ -151,11 +167,16 @@ def create_app(settings: ServerSettings) -> FastAPI:
 
     @app.post(
         f"{API}/config",
+        operation_id="saveConfig",
         response_model=schemas.SaveOut,
-        responses=_errors(*WRITE_ERRORS, 409, 412, 500, 503),
+        responses={
+            200: {"headers": schemas.ETAG},
+            **_errors(*WRITE_ERRORS, 409, 412, 500, 503),
+        },
         openapi_extra={
+            **schemas.NEEDS_TOKEN,
             **schemas.json_body(
-                schemas.config_schema(),
+                schemas.CONFIG,
                 'the config, or {"config": {...}}; If-Match is honoured; ?adopt=true replaces '
                 "a project on the target that digsync did not make",
             ),
@@ -165,7 +186,8 @@ def create_app(settings: ServerSettings) -> FastAPI:
                     "in": "query",
                     "required": False,
                     "schema": {"type": "string", "enum": ["true", "1"]},
-                }
+                },
+                schemas.IF_MATCH,
             ],
         },
     )
@@ -209,11 +231,15 @@ def create_app(settings: ServerSettings) -> FastAPI:
 
     @app.post(
         f"{API}/config/validate",
+        operation_id="validateConfig",
         response_model=schemas.ValidateOut,
         responses=_errors(*WRITE_ERRORS),
-        openapi_extra=schemas.json_body(
-            {"type": "object"}, 'the config, {"config": {...}} or {"yaml": "<text>"}'
-        ),
+        openapi_extra={
+            **schemas.NEEDS_TOKEN,
+            **schemas.json_body(
+                {"type": "object"}, 'the config, {"config": {...}} or {"yaml": "<text>"}'
+            ),
+        },
     )
     async def validate(request: Request) -> dict[str, Any]:
         _, body = await body_of(request)
@@ -226,27 +252,45 @@ def create_app(settings: ServerSettings) -> FastAPI:
 
     @app.post(
         f"{API}/preview",
+        operation_id="previewConfig",
         response_model=schemas.PreviewOut,
         responses=_errors(*WRITE_ERRORS, 502),
-        openapi_extra=schemas.json_body(schemas.config_schema(), "the candidate config"),
+        openapi_extra={
+            **schemas.NEEDS_TOKEN,
+            **schemas.json_body(schemas.CONFIG, "the candidate config"),
+        },
     )
     async def preview(request: Request) -> JSONResponse:
         _, body = await body_of(request)
         return JSONResponse(await pools.run(pools.target, service.preview, body))
 
-    @app.get(f"{API}/status", response_model=schemas.StatusOut, responses=_errors(*TARGET_ERRORS))
+    @app.get(
+        f"{API}/status",
+        operation_id="getStatus",
+        response_model=schemas.StatusOut,
+        responses=_errors(*TARGET_ERRORS),
+    )
     async def status() -> JSONResponse:
         return JSONResponse(await pools.run(pools.target, service.status))
 
-    @app.get(f"{API}/history", response_model=schemas.HistoryOut, responses=_errors(*TARGET_ERRORS))
+    @app.get(
+        f"{API}/history",
+        operation_id="getHistory",
+        response_model=schemas.HistoryOut,
+        responses=_errors(*TARGET_ERRORS),
+    )
     async def history() -> JSONResponse:
         return JSONResponse(await pools.run(pools.target, service.history))
 
     @app.post(
         f"{API}/rollback",
+        operation_id="rollback",
         response_model=schemas.RollbackOut,
         responses=_errors(*WRITE_ERRORS, 404, 409, 500, 502, 503),
-        openapi_extra=schemas.json_body(schemas.ROLLBACK_BODY, '{"revision": "<name>"} or {}'),
+        openapi_extra={
+            **schemas.NEEDS_TOKEN,
+            **schemas.json_body(schemas.ROLLBACK_BODY, '{"revision": "<name>"} or {}'),
+        },
     )
     async def rollback(request: Request) -> JSONResponse:
         author, body = await body_of(request)
@@ -257,6 +301,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
 
     @app.post(
         f"{API}/webhook",
+        operation_id="triggerWebhook",
         status_code=202,
         response_model=schemas.AcceptedOut,
         responses=_errors(400, 401, 403, 413, 415),

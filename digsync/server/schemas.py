@@ -1,7 +1,9 @@
-"""The answers of the API as pydantic models, for /openapi.json only.
+"""The answers of the API as pydantic models, and the rest of /openapi.json.
 
 Endpoints build their JSON as plain data (docs/api.md); these models describe it so
-schemathesis and clients can check every answer against the document.
+schemathesis and clients can check every answer against the document. config.yaml's
+schema is one component, ``Config`` (``CONFIG``, a $ref, wherever it is used); the writes
+that need the token say so with ``NEEDS_TOKEN``.
 """
 
 from __future__ import annotations
@@ -146,6 +148,37 @@ class RollbackOut(_Model):
 
 class AcceptedOut(_Model):
     accepted: bool
+
+
+CONFIG: dict[str, Any] = {"$ref": "#/components/schemas/Config"}
+BEARER = "bearerAuth"
+SECURITY_SCHEMES: dict[str, Any] = {
+    BEARER: {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "a token of DIGSYNC_API_TOKEN; needed by the writes when it is set",
+    }
+}
+NEEDS_TOKEN: dict[str, Any] = {"security": [{BEARER: []}]}
+IF_MATCH: dict[str, Any] = {
+    "name": "If-Match",
+    "in": "header",
+    "required": False,
+    "description": "the ETag the change is based on (*, W/ and lists accepted); "
+    "412 when config.yaml has changed since",
+    "schema": {"type": "string"},
+}
+ETAG: dict[str, Any] = {
+    "ETag": {"description": "the config file's version", "schema": {"type": "string"}}
+}
+
+
+def complete(document: dict[str, Any]) -> dict[str, Any]:
+    """Add the components the operations refer to: the Config schema, the Bearer scheme."""
+    components = document.setdefault("components", {})
+    components.setdefault("schemas", {})["Config"] = config_schema()
+    components.setdefault("securitySchemes", {}).update(SECURITY_SCHEMES)
+    return document
 
 
 def config_schema() -> dict[str, Any]:
