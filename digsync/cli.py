@@ -1,6 +1,9 @@
 """The digsync command: parse options, call one library function, print, exit.
 
 Exit codes: 0 ok, 1 findings or differences, 2 usage or config error, 3 a bug.
+
+With ``--json`` a failure also prints, on stdout, the Config API's error shape:
+``{"error": str | [str], "code": str, "problems": [problem]}`` (digsync.errors).
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from digsync import __version__
 from digsync.errors import ConfigError, DigsyncError, UsageError
@@ -18,15 +21,139 @@ from digsync.errors import ConfigError, DigsyncError, UsageError
 Handler = Callable[[argparse.Namespace], int]
 
 
+class _Formatter(argparse.HelpFormatter):
+    """argparse's formatter, except that in a description or epilog paragraphs stay
+    apart, indented lines (the examples) are kept as written and words are not broken
+    at hyphens (lint codes such as td-secret)."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        import textwrap
+
+        out: list[str] = []
+        words: list[str] = []
+        for line in [*text.splitlines(), ""]:
+            if line.strip() and not line.startswith(" "):
+                words.extend(line.split())
+                continue
+            if words:
+                out.append(
+                    textwrap.fill(
+                        " ".join(words),
+                        width,
+                        initial_indent=indent,
+                        subsequent_indent=indent,
+                        break_on_hyphens=False,
+                    )
+                )
+                words = []
+            out.append(indent + line if line.strip() else "")
+        return "\n".join(out).strip("\n")
+
+
 def _formatter(prog: str) -> argparse.HelpFormatter:
-    """argparse's formatter with the width found without importing shutil (start-up)."""
+    """The help formatter with the width found without importing shutil (start-up)."""
     import os
 
     try:
         width = int(os.environ.get("COLUMNS", "")) or os.get_terminal_size().columns
     except (ValueError, OSError):
         width = 80
-    return argparse.HelpFormatter(prog, width=max(width, 40) - 2)
+    return _Formatter(prog, width=max(width, 40) - 2)
+
+
+class _UsageExit(SystemExit):
+    """argparse's exit on a usage error (status 2, message already on stderr), with the
+    message kept so that ``--json`` can print it too."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(2)
+        self.message = message
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        try:
+            super().error(message)
+        except SystemExit:
+            raise _UsageExit(message) from None
+
+
+DESCRIPTIONS = {
+    "init": "Write a commented example config.yaml, and digsync.schema.json beside it for "
+    "editor completion. An existing file is kept unless --force.",
+    "validate": "Check each config file and report every problem at once: file:line:column, "
+    "key path, what is wrong and a hint. Exit 2 when a config has an error.",
+    "generate": "Render the workflow project (.dig and query files) from config.yaml and "
+    "write the files that changed. With --check nothing is written, and the exit code is 1 "
+    "when the files on disk are stale.",
+    "lint": "Check .dig files and project folders the way Digdag checks them on push, and "
+    "with --profile td (the default) what Treasure Data adds. Exit 1 when a finding is an "
+    "error.",
+    "schedule": "Describe the schedule of config.yaml, or of a .dig file, and list the next "
+    "runs as Digdag would start them.",
+    "plan": "Render each project and compare it with what the target runs: the files and "
+    "schedules a push would change. Exit 1 when something would change.",
+    "push": "Render each project and push it to the target as a new revision; a project "
+    "the server already runs is not pushed again. Exit 1 when a push failed.",
+    "status": "Report drift between config.yaml, the last push recorded here and what the "
+    "server runs. Exit 1 when there is drift.",
+    "history": "List the project's revisions on the server beside the local push ledger: "
+    "when, who, which config and the result.",
+    "rollback": "Push an earlier revision's files again as a new revision, so the server "
+    "runs them; config.yaml is left alone and the output says how to match it.",
+    "sync": "Detect schema changes in the warehouse and sync column metadata into the "
+    "semantic layer, as the workflow's tasks do. Without --apply it only shows the plan.",
+    "serve": "Serve the Config API and the web UI for one config file until Ctrl-C.",
+    "watch": "Regenerate and push whenever config.yaml changes, until Ctrl-C; an invalid "
+    "config is reported and nothing is pushed.",
+    "schema": "Print the JSON Schema of config.yaml, for editors and other tools.",
+}
+"""The first paragraph of each command's --help."""
+
+EXAMPLES = {
+    "init": ["digsync init", "digsync init --config conf/config.yaml --force"],
+    "validate": ["digsync validate", "digsync validate --config a.yaml --config b.yaml --json"],
+    "generate": ["digsync generate --check", "digsync generate --project-dir build --push"],
+    "lint": [
+        "digsync lint workflows/",
+        "digsync lint --format github --ignore td-webhook workflows/",
+        "digsync lint --format sarif workflows/ > digsync.sarif",
+    ],
+    "schedule": [
+        "digsync schedule --next 10",
+        "digsync schedule --dig workflows/main.dig --from 2026-03-08T00:00:00Z",
+    ],
+    "plan": ["digsync plan --target td", "digsync plan --json > plan.json"],
+    "push": [
+        "digsync push --target td",
+        "digsync push --target td --expect-revision digsync-0123456789ab",
+    ],
+    "status": ["digsync status --target td", "digsync status --config a.yaml --config b.yaml"],
+    "history": ["digsync history --target td", "digsync history --json"],
+    "rollback": ["digsync rollback --target td", "digsync rollback digsync-0123456789ab"],
+    "sync": ["digsync sync --verbose", "digsync sync --apply --approve --json"],
+    "serve": ["digsync serve", "digsync serve --config conf/config.yaml --port 8080 --target td"],
+    "watch": [
+        "digsync watch",
+        "digsync watch --target digdag --endpoint http://localhost:65432 --debounce 2",
+    ],
+    "schema": ["digsync schema", "digsync schema --output digsync.schema.json"],
+}
+"""Examples for each command's --help; each runs from a folder with config.yaml."""
+
+
+def _epilog(examples: Sequence[str], *notes: str) -> str:
+    return "\n\n".join(["examples:\n" + "\n".join(f"  {e}" for e in examples), *notes])
+
+
+def _lint_notes() -> str:
+    from digsync.lint import RULES
+
+    return (
+        "codes (for --ignore; docs/lint-rules.md explains each): "
+        + ", ".join(RULES)
+        + ".\n\nWith --json or --format json, a failure prints the error as JSON on stdout."
+    )
 
 
 def _add_config(p: argparse.ArgumentParser, many: bool = False) -> None:
@@ -60,16 +187,28 @@ def _add_target(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="digsync",
         formatter_class=_formatter,
         description="Keep a Treasure Data Workflow (Digdag) project in step with config.yaml.",
+        epilog=_epilog(
+            ["digsync init", "digsync validate", "digsync plan --target td"],
+            "Run digsync COMMAND --help for a command's options and examples. With --json, "
+            "a command prints its failures as JSON on stdout too.",
+        ),
     )
     parser.add_argument("--version", action="version", version=f"digsync {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     def command(name: str, help: str) -> argparse.ArgumentParser:
-        return commands.add_parser(name, help=help, formatter_class=_formatter)
+        notes = (_lint_notes(),) if name == "lint" else ()
+        return commands.add_parser(
+            name,
+            help=help,
+            description=DESCRIPTIONS[name],
+            epilog=_epilog(EXAMPLES[name], *notes),
+            formatter_class=_formatter,
+        )
 
     p = command("init", "write a commented example config.yaml")
     p.add_argument("--config", default="config.yaml", metavar="FILE", help="where to write it")
@@ -113,6 +252,20 @@ def build_parser() -> argparse.ArgumentParser:
         choices=("td", "digdag"),
         default="td",
         help="td: Treasure Data Workflow rules (default); digdag: open-source Digdag",
+    )
+    p.add_argument(
+        "--format",
+        choices=("text", "json", "github", "sarif"),
+        default="text",
+        help="text (default); json (as --json); github: GitHub Actions annotations "
+        "(::error file=...::); sarif: SARIF 2.1.0 for code scanning",
+    )
+    p.add_argument(
+        "--ignore",
+        action="append",
+        default=[],
+        metavar="CODE",
+        help="drop findings with this code; repeat, or separate codes with commas",
     )
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_lint)
@@ -228,14 +381,52 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except _UsageExit as exc:  # argparse printed usage and message; exit 2 as it does
+        if _wants_json(sys.argv[1:] if argv is None else list(argv)):
+            from digsync.errors import error_json
+
+            _print_json(error_json(exc.message, "usage_error"))
+        raise
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    if getattr(args, "format", None) == "json":
+        args.json = True
     from digsync.redact import redacted_output
 
     with redacted_output():  # a server may echo a credential into a message
         return _run(args)
+
+
+def _wants_json(argv: list[str]) -> bool:
+    """Whether command-line words that did not parse ask for JSON output."""
+    words = argv[: argv.index("--")] if "--" in argv else argv
+    pairs = zip(words, [*words[1:], ""], strict=True)
+    return any(
+        w == "--json" or w == "--format=json" or (w == "--format" and nxt == "json")
+        for w, nxt in pairs
+    )
+
+
+def _print_json(doc: dict[str, Any], one_line: bool = False) -> None:
+    print(json.dumps(doc, indent=None if one_line else 2), flush=True)
+
+
+def _fail_json(args: argparse.Namespace, exc: BaseException) -> None:
+    """With --json: the error on stdout in the Config API's error shape."""
+    if not getattr(args, "json", False):
+        return
+    from digsync.errors import error_code, error_json, exception_json
+
+    if isinstance(exc, KeyboardInterrupt):
+        doc = error_json("interrupted", "interrupted")
+    elif error_code(exc) == "internal_error":
+        doc = error_json("digsync hit a bug; stderr has the traceback", "internal_error")
+    else:
+        doc = exception_json(exc)
+    _print_json(doc, one_line=args.command == "watch")  # watch --json: one line per event
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -244,19 +435,23 @@ def _run(args: argparse.Namespace) -> int:
         return code
     except ConfigError as exc:
         _print_problems(exc.problems)
+        _fail_json(args, exc)
         return 2
     except DigsyncError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        _fail_json(args, exc)
         return exc.exit_code
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
+        _fail_json(args, exc)
         return 130
     except BrokenPipeError:
         return 0
-    except Exception:
+    except Exception as exc:
         import traceback
 
         traceback.print_exc()
         print("digsync hit a bug; please report it with the traceback above.", file=sys.stderr)
+        _fail_json(args, exc)
         return 3
 
 
@@ -315,7 +510,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
         doc = result.to_json()
         if args.push:  # one JSON document: the files, then the push results
             results = _push_results(args, _configs(args), 4, None, None, args.project)
-            doc["results"] = [r._asdict() for r in results]
+            doc.update(_results_json(results))
         print(json.dumps(doc, indent=2))
         return 1 if args.push and any(r.status == "failed" for r in results) else 0
     for warning in result.warnings:
@@ -350,6 +545,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
         raise
     except DigsyncError as exc:  # exit 1 means "changes": a failed plan must not look so
         print(f"error: {exc}", file=sys.stderr)
+        _fail_json(args, exc)
         return 2
     if args.json:
         print(json.dumps({"plans": [p.to_json() for p in plans]}, indent=2))
@@ -396,10 +592,22 @@ def _push(
 
     results = _push_results(args, paths, jobs, expect, schedule_from, project)
     if getattr(args, "json", False):
-        print(json.dumps({"results": [r._asdict() for r in results]}, indent=2))
+        print(json.dumps(_results_json(results), indent=2))
     else:
         print_push_summary(results)
     return 1 if any(r.status == "failed" for r in results) else 0
+
+
+def _results_json(results: Sequence[Any]) -> dict[str, Any]:
+    """``{"results": [...]}``; when a push failed, also the error shape, code push_failed
+    (the API's code for it), each failure's message in ``error``."""
+    doc: dict[str, Any] = {"results": [r._asdict() for r in results]}
+    failed = [f"{r.project}: {r.message}" for r in results if r.status == "failed"]
+    if failed:
+        from digsync.errors import error_json
+
+        doc.update(error_json(failed, "push_failed"))
+    return doc
 
 
 def cmd_push(args: argparse.Namespace) -> int:
@@ -488,17 +696,30 @@ def cmd_rollback(args: argparse.Namespace) -> int:
 
 
 def cmd_lint(args: argparse.Namespace) -> int:
-    from digsync.lint import findings_to_json, lint_paths
+    from digsync.lint import check_codes, findings_to_json, lint_paths
 
+    if args.json and args.format not in ("text", "json"):
+        raise UsageError(f"--json and --format {args.format} do not go together")
+    ignore = [code.strip() for raw in args.ignore for code in raw.split(",") if code.strip()]
+    check_codes(ignore)
     for raw in args.paths:
         if not Path(raw).exists():
             raise UsageError(f"{raw}: no such file or folder")
-    findings = lint_paths(args.paths, profile=args.profile)
+    findings = lint_paths(args.paths, profile=args.profile, ignore=ignore)
     if args.json:
         print(json.dumps(findings_to_json(findings), indent=2))
+    elif args.format == "sarif":
+        from digsync.lintformat import sarif_log
+
+        print(json.dumps(sarif_log(findings), indent=2))
     else:
-        for f in findings:
-            print(f"{f.path}:{f.line}:{f.column}: {f.severity} {f.code} {f.message}")
+        if args.format == "github":
+            from digsync.lintformat import github_commands
+
+            sys.stdout.write(github_commands(findings))
+        else:
+            for f in findings:
+                print(f"{f.path}:{f.line}:{f.column}: {f.severity} {f.code} {f.message}")
         errors = sum(1 for f in findings if f.severity == "error")
         print(f"{len(findings)} finding(s), {errors} error(s)", file=sys.stderr)
     return 1 if any(f.severity == "error" for f in findings) else 0

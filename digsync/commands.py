@@ -8,8 +8,17 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from digsync.config import Config, load_config
-from digsync.errors import ConfigError, DigsyncError, Problem, UsageError
+from digsync.errors import (
+    ConfigError,
+    DigsyncError,
+    Problem,
+    UsageError,
+    exception_json,
+    problem_json,
+)
 from digsync.writer import FileAction
+
+__all__ = ["problem_json"]  # re-exported: watch takes the one problem shape from here
 
 
 def init_config(path: Path, force: bool = False) -> list[Path]:
@@ -29,27 +38,18 @@ def init_config(path: Path, force: bool = False) -> list[Path]:
     return [path, schema_path]
 
 
-def problem_json(p: Problem) -> dict[str, Any]:
-    return {
-        "path": p.mark.path if p.mark else None,
-        "line": p.mark.line if p.mark else None,
-        "column": p.mark.column if p.mark else None,
-        "key": p.key_path,
-        "severity": p.severity,
-        "message": p.message,
-        "hint": p.hint,
-        "text": str(p),
-    }
-
-
 def validate_configs(paths: list[str]) -> dict[str, Any]:
-    """Check each config; every problem of every file, as data."""
+    """Check each config; every problem of every file, as data. When one has errors the
+    report also carries the ``--json`` error shape: ``error`` (each error's one-line
+    text), ``code`` ``invalid_config`` and ``problems`` (those of every file)."""
     entries = []
+    every: list[Problem] = []
     for path in paths:
         try:
             problems = list(load_config(path).warnings)
         except ConfigError as exc:
             problems = exc.problems
+        every.extend(problems)
         errors = sum(1 for p in problems if p.severity == "error")
         entries.append(
             {
@@ -59,7 +59,10 @@ def validate_configs(paths: list[str]) -> dict[str, Any]:
                 "problems": [problem_json(p) for p in problems],
             }
         )
-    return {"valid": all(e["valid"] for e in entries), "configs": entries}
+    report: dict[str, Any] = {"valid": all(e["valid"] for e in entries), "configs": entries}
+    if not report["valid"]:
+        report.update(exception_json(ConfigError(every)))
+    return report
 
 
 class GenerateResult:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from collections.abc import Sequence
+from typing import Any, NamedTuple
 
 
 class DigsyncError(Exception):
@@ -62,3 +63,66 @@ class ConfigError(DigsyncError):
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = problems
         super().__init__("\n".join(str(p) for p in problems))
+
+
+def problem_json(p: Problem) -> dict[str, Any]:
+    """A problem as data: the one shape of the CLI's ``--json`` and the Config API's
+    ``problems`` (docs/api.md). Line and column are null where the input was not YAML;
+    the file, when there is one, is in ``text``."""
+    return {
+        "key_path": p.key_path,
+        "message": p.message,
+        "hint": p.hint,
+        "severity": p.severity,
+        "line": p.mark.line if p.mark else None,
+        "column": p.mark.column if p.mark else None,
+        "text": str(p),
+    }
+
+
+# By class name, so this module imports none of the modules that define them; a class
+# not named takes the code of its nearest named base (a SourceError is a usage_error).
+_CODES = {
+    "ConfigError": "invalid_config",
+    "UsageError": "usage_error",
+    "YamlSyntaxError": "invalid_yaml",
+    "ScheduleError": "invalid_schedule",
+    "RemoteError": "target_error",
+    "TdxError": "target_error",
+    "TargetFailed": "target_error",
+    "NotOurs": "adopt_required",
+    "ConcurrentChange": "concurrent_change",
+    "RevisionExists": "revision_exists",
+    "ArchiveError": "archive_error",
+    "SyncFailed": "sync_failed",
+    "RollbackRefused": "rollback_failed",
+    "StaleETag": "precondition_failed",
+    "Busy": "busy",
+    "DigsyncError": "error",
+    "KeyboardInterrupt": "interrupted",
+}
+
+
+def error_code(exc: BaseException) -> str:
+    """The snake_case code of an error: ``invalid_config``, ``usage_error``, ...;
+    ``internal_error`` for anything digsync does not raise on purpose (a bug)."""
+    for cls in type(exc).__mro__:
+        if cls.__name__ in _CODES:
+            return _CODES[cls.__name__]
+    return "internal_error"
+
+
+def error_json(
+    error: str | list[str], code: str, problems: Sequence[Problem] = ()
+) -> dict[str, Any]:
+    """The error document of ``--json`` on failure, in the Config API's error shape:
+    ``{"error": str | [str], "code": str, "problems": [problem]}``."""
+    return {"error": error, "code": code, "problems": [problem_json(p) for p in problems]}
+
+
+def exception_json(exc: BaseException) -> dict[str, Any]:
+    """``error_json`` of an exception; a ConfigError lists its errors, as the API does."""
+    if isinstance(exc, ConfigError):
+        errors = [str(p) for p in exc.problems if p.severity == "error"]
+        return error_json(errors or [str(p) for p in exc.problems], "invalid_config", exc.problems)
+    return error_json(str(exc), error_code(exc))

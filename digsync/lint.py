@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from digsync.digfile import LoadedDig, format_key, load_dig
 from digsync.errors import Mark, ScheduleError, UsageError
@@ -44,6 +44,49 @@ ERROR = "error"
 WARNING = "warning"
 
 
+class Rule(NamedTuple):
+    """A lint rule: its severity and one line on what it finds (docs/lint-rules.md)."""
+
+    severity: str
+    summary: str
+
+
+RULES: dict[str, Rule] = {
+    "yaml": Rule(ERROR, "The text is not YAML Digdag can load."),
+    "yaml-tag": Rule(ERROR, "A YAML tag other than !include."),
+    "duplicate-key": Rule(ERROR, "The same key twice in one mapping."),
+    "include": Rule(ERROR, "An !include Digdag cannot honour."),
+    "top-level": Rule(ERROR, "The file is not a mapping."),
+    "workflow-name": Rule(ERROR, "The workflow name, taken from the file name, is invalid."),
+    "top-level-key": Rule(ERROR, "An unknown key at the top level."),
+    "timezone": Rule(ERROR, "timezone: is not a time zone Digdag knows."),
+    "schedule": Rule(ERROR, "A schedule the server would refuse."),
+    "schedule-version": Rule(WARNING, "schedule start: or end: needs Digdag 0.10.5 or later."),
+    "secret-in-content": Rule(WARNING, "http> content sends a ${secret:...} to the URL."),
+    "param-type": Rule(ERROR, "A control key with a value of the wrong kind."),
+    "task-name": Rule(ERROR, "A task name with a character Digdag refuses."),
+    "task-body": Rule(ERROR, "A task whose value is not a mapping."),
+    "operator-and-subtasks": Rule(ERROR, "A task with an operator also has +subtasks."),
+    "multiple-operators": Rule(ERROR, "Two operators in one task."),
+    "group-key": Rule(ERROR, "A group task has a key Digdag does not accept there."),
+    "parallel": Rule(ERROR, "_parallel that Digdag cannot read."),
+    "background": Rule(ERROR, "_background: true under a _parallel: true group."),
+    "after": Rule(ERROR, "_after that Digdag refuses."),
+    "if-branch": Rule(ERROR, "if> with neither _do nor _else_do."),
+    "missing-file": Rule(ERROR, "A file the workflow names is not in the project."),
+    "py-module": Rule(WARNING, "py> names a module the project does not have."),
+    "td-operator": Rule(ERROR, "An operator Treasure Data does not run."),
+    "td-download-file": Rule(ERROR, "td> download_file: is not supported on TD."),
+    "td-docker-image": Rule(ERROR, "py> without a docker image."),
+    "td-api-host": Rule(ERROR, "TD_API_SERVER set to a host that is not Treasure Data's."),
+    "td-docker-image-source": Rule(WARNING, "A docker image TD does not document."),
+    "td-secret": Rule(ERROR, "${secret:...} where Digdag does not expand it."),
+    "td-credential": Rule(WARNING, "A literal credential in the workflow."),
+    "td-webhook": Rule(WARNING, "A chat webhook URL written into the workflow."),
+}
+"""Every finding code, in the order of docs/lint-rules.md."""
+
+
 @dataclass(frozen=True, order=True)
 class Finding:
     """One lint result; sorts by file, line, column, then code."""
@@ -56,14 +99,18 @@ class Finding:
     message: str
 
 
-def lint_paths(paths: Sequence[str | os.PathLike[str]], profile: str = "td") -> list[Finding]:
+def lint_paths(
+    paths: Sequence[str | os.PathLike[str]], profile: str = "td", ignore: Collection[str] = ()
+) -> list[Finding]:
     """Lint files and project folders; findings sorted and free of repeats.
 
     A folder is a project: its top-level ``*.dig`` files are linted (dot files are
     skipped, as Digdag skips them) and file references resolve against it. A single
-    file is linted as part of the project in its own folder.
+    file is linted as part of the project in its own folder. Findings with a code in
+    ``ignore`` are dropped; a code that is not in ``RULES`` is a UsageError.
     """
     _check_profile(profile)
+    check_codes(ignore)
     found: set[Finding] = set()
     for raw in paths:
         target = Path(raw)
@@ -80,7 +127,22 @@ def lint_paths(paths: Sequence[str | os.PathLike[str]], profile: str = "td") -> 
             found.update(lint_file(target, profile, target.parent))
         else:
             raise UsageError(f"{raw}: no such file or folder")
-    return sorted(found)
+    return sorted(f for f in found if f.code not in ignore)
+
+
+def check_codes(codes: Collection[str]) -> None:
+    """UsageError naming each code that is not a lint rule, and where the codes are."""
+    unknown = [code for code in codes if code not in RULES]
+    if not unknown:
+        return
+    notes = []
+    for code in unknown:
+        hint = suggest(code, tuple(RULES))
+        notes.append(f"{code!r}" + (f" (did you mean {hint}?)" if hint else ""))
+    raise UsageError(
+        f"--ignore: unknown lint code {', '.join(notes)}; `digsync lint --help` lists "
+        "the codes (docs/lint-rules.md explains each)"
+    )
 
 
 def lint_file(path: Path, profile: str = "td", project_root: Path | None = None) -> list[Finding]:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import argparse
 import json
 import subprocess
 import sys
@@ -7,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from digsync.cli import main
+from digsync.cli import build_parser, main
 from tests.conftest import BASE, EXAMPLE
 
 
@@ -48,7 +49,7 @@ def test_validate_ok_and_errors(tmp_path: Path, capsys: pytest.CaptureFixture[st
     report = json.loads(capsys.readouterr().out)
     (problem,) = report["configs"][0]["problems"]
     assert problem["line"] == 8
-    assert problem["key"] == "sync.schedule.frequency"
+    assert problem["key_path"] == "sync.schedule.frequency"
     assert problem["hint"] == "did you mean 'daily'?"
 
 
@@ -275,3 +276,241 @@ def test_make_run_example_lints_clean(tmp_path: Path) -> None:
 def test_usage_without_command_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert main([]) == 2
     assert "usage: digsync" in capsys.readouterr().out
+
+
+# --- --json failures: the Config API's error shape ----------------------------------
+
+
+def api_problem_keys() -> set[str]:
+    from digsync.server.schemas import ProblemOut
+
+    return set(ProblemOut.model_fields)
+
+
+def test_cli_and_api_give_a_problem_one_shape() -> None:
+    from digsync.errors import Mark, Problem, problem_json
+    from digsync.server import app, errors, service
+
+    # One builder, not two copies that could drift apart.
+    assert app.problem_json is errors.problem_json is service.problem_json is problem_json
+    for problem in (
+        Problem(Mark("config.yaml", 8, 16), "sync.schedule.frequency", "bad", "did you mean?"),
+        Problem(None, "", "config.yaml is not UTF-8 text", severity="warning"),
+    ):
+        assert set(problem_json(problem)) == api_problem_keys()
+
+
+def failure(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict[str, object]]:
+    """Run a command that fails: its exit code and the JSON document on stdout."""
+    try:
+        code = main(list(args))
+    except SystemExit as exc:  # argparse's usage errors leave as SystemExit(2)
+        assert isinstance(exc.code, int)
+        code = exc.code
+    doc = json.loads(capsys.readouterr().out)
+    assert isinstance(doc, dict)
+    return code, doc
+
+
+def assert_error_shape(doc: dict[str, object], code: str) -> list[dict[str, object]]:
+    assert doc["code"] == code
+    assert isinstance(doc["error"], str | list) and doc["error"]
+    problems = doc["problems"]
+    assert isinstance(problems, list)
+    for problem in problems:
+        assert set(problem) == api_problem_keys()
+    return problems
+
+
+def subcommands() -> dict[str, argparse.ArgumentParser]:
+    return {
+        name: sub
+        for action in build_parser()._actions
+        if isinstance(action, argparse._SubParsersAction)
+        for name, sub in action.choices.items()
+    }
+
+
+JSON_COMMANDS = sorted(
+    name
+    for name, sub in subcommands().items()
+    if any("--json" in action.option_strings for action in sub._actions)
+)
+
+
+def test_json_commands_are_found() -> None:
+    assert {"init", "validate", "generate", "lint", "plan", "push", "watch"} < set(JSON_COMMANDS)
+    assert "schema" not in JSON_COMMANDS
+
+
+@pytest.mark.parametrize("command", JSON_COMMANDS)
+def test_every_json_command_prints_usage_errors_as_json(
+    command: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = ["x.dig"] if command == "lint" else []
+    code, doc = failure(capsys, command, *path, "--json", "--no-such-option")
+    assert code == 2
+    assert_error_shape(doc, "usage_error")
+    assert doc["error"] == "unrecognized arguments: --no-such-option"
+
+
+def test_a_missing_argument_with_json_is_a_json_usage_error(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, doc = failure(capsys, "lint", "--json")
+    assert code == 2
+    assert_error_shape(doc, "usage_error")
+    assert doc["error"] == "the following arguments are required: PATH"
+    code, doc = failure(capsys, "lint", "--format", "json", "--profile", "nope", "x.dig")
+    assert (code, doc["code"]) == (2, "usage_error")
+
+
+@pytest.mark.parametrize(
+    "command",
+    ["validate", "generate", "schedule", "plan", "status", "history", "rollback", "sync"],
+)
+def test_every_json_command_prints_config_errors_as_json(
+    command: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    bad = write(tmp_path / "config.yaml", BASE.replace("daily", "dayly"))
+    code, doc = failure(capsys, command, "--config", str(bad), "--json")
+    assert code == 2
+    (problem,) = assert_error_shape(doc, "invalid_config")
+    assert (problem["key_path"], problem["line"], problem["column"]) == (
+        "sync.schedule.frequency",
+        8,
+        16,
+    )
+    assert problem["hint"] == "did you mean 'daily'?"
+    assert doc["error"] == [problem["text"]]
+    assert str(problem["text"]).startswith(f"{bad}:8:16: sync.schedule.frequency: expected")
+
+
+def test_validate_json_keeps_its_report_and_adds_the_error_shape(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    good = write(tmp_path / "good.yaml", BASE)
+    bad = write(tmp_path / "bad.yaml", BASE.replace("daily", "dayly"))
+    code, doc = failure(capsys, "validate", "--config", str(good), "--config", str(bad), "--json")
+    assert code == 2
+    assert [c["valid"] for c in doc["configs"]] == [True, False]  # type: ignore[attr-defined]
+    assert doc["valid"] is False
+    (problem,) = assert_error_shape(doc, "invalid_config")
+    assert problem == doc["configs"][1]["problems"][0]  # type: ignore[index]
+    assert main(["validate", "--config", str(good), "--json"]) == 0
+    assert set(json.loads(capsys.readouterr().out)) == {"valid", "configs"}
+
+
+def test_usage_errors_raised_by_commands_print_json(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "config.yaml"
+    assert main(["init", "--config", str(target)]) == 0
+    capsys.readouterr()
+    code, doc = failure(capsys, "init", "--config", str(target), "--json")
+    assert code == 2
+    assert_error_shape(doc, "usage_error")
+    assert doc["error"] == f"{target} already exists; use --force to overwrite it"
+    code, doc = failure(capsys, "generate", "--config", str(target), "--push", "--check", "--json")
+    assert (code, doc["error"]) == (2, "--push and --check do not go together")
+
+
+@pytest.fixture
+def unreachable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """A folder with config.yaml and the arguments of a Digdag server that refuses."""
+    from tests.push_helpers import push_workdir
+
+    push_workdir(tmp_path, monkeypatch, BASE, retry_total="2")
+    monkeypatch.setenv("DIGSYNC_RETRY_ATTEMPTS", "1")
+    return ["--target", "digdag", "--endpoint", "http://127.0.0.1:9"]
+
+
+@pytest.mark.parametrize(
+    ("command", "exit_code"),
+    [("plan", 2), ("status", 1), ("history", 1), ("rollback", 1)],  # as before: plan says 2
+)
+def test_server_errors_print_json_with_their_exit_codes(
+    command: str, exit_code: int, unreachable: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, doc = failure(capsys, command, *unreachable, "--json")
+    assert code == exit_code
+    assert assert_error_shape(doc, "target_error") == []
+    assert str(doc["error"]).startswith("find project failed: GET http://127.0.0.1:9/api/")
+
+
+def test_a_failed_push_json_has_its_results_and_the_error_shape(
+    unreachable: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, doc = failure(capsys, "push", *unreachable, "--json")
+    assert code == 1
+    (result,) = doc["results"]  # type: ignore[misc]
+    assert result["status"] == "failed"
+    assert_error_shape(doc, "push_failed")
+    assert doc["error"] == [f"semantic_layer_sync: {result['message']}"]
+
+
+def test_a_bug_with_json_is_an_internal_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import digsync.configschema
+
+    def broken() -> object:
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(digsync.configschema, "json_schema", broken)
+    code, doc = failure(capsys, "init", "--config", str(tmp_path / "config.yaml"), "--json")
+    assert code == 3
+    assert_error_shape(doc, "internal_error")
+    assert "secret internals" not in json.dumps(doc)
+
+
+def test_every_digsync_error_has_its_own_code() -> None:
+    import importlib
+    import pkgutil
+
+    import digsync
+    from digsync.errors import DigsyncError, error_code
+
+    for info in pkgutil.walk_packages(digsync.__path__, "digsync."):
+        # not the workflow's own tasks (no DigsyncError there), not python -m digsync
+        if ".runtime" not in info.name and not info.name.endswith("__main__"):
+            importlib.import_module(info.name)
+    classes, todo = [], [DigsyncError]
+    while todo:
+        cls = todo.pop()
+        classes.append(cls)
+        todo.extend(cls.__subclasses__())
+    assert len(classes) > 15
+    generic = [c.__name__ for c in classes[1:] if error_code(c.__new__(c)) in ("error", "")]
+    assert generic == []
+    assert error_code(ValueError()) == "internal_error"
+
+
+# --- --help: a description and examples for every command ----------------------------
+
+
+@pytest.mark.parametrize("command", sorted(subcommands()))
+def test_every_command_help_has_a_description_and_examples(
+    command: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.test_ecosystem import digsync_commands, parse_digsync
+
+    with pytest.raises(SystemExit) as exit_info:
+        main([command, "--help"])
+    assert exit_info.value.code == 0
+    paragraphs = capsys.readouterr().out.split("\n\n")
+    assert paragraphs[0].startswith(f"usage: digsync {command}")
+    description = paragraphs[1]
+    assert not description.startswith(("options:", "positional arguments:", " "))
+    assert len(description.split()) >= 8
+    (examples,) = [p for p in paragraphs if p.startswith("examples:\n")]
+    lines = examples.splitlines()[1:]
+    assert len(lines) >= 2
+    assert all(line.startswith(f"  digsync {command}") for line in lines)
+    for line in lines:  # each example is a command digsync accepts
+        (args,) = digsync_commands(line.strip())
+        assert parse_digsync(args).command == command

@@ -225,7 +225,7 @@ def test_digsync_watch_json_prints_one_line_per_event(config: Path) -> None:
             f"{config}: 1 error(s); nothing pushed",
         )
         (problem,) = [p for p in invalid["problems"] if p["severity"] == "error"]
-        assert (problem["key"], problem["hint"]) == (
+        assert (problem["key_path"], problem["hint"]) == (
             "sync.schedule.frequency",
             "did you mean 'daily'?",
         )

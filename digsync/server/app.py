@@ -16,7 +16,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from digsync import __version__
-from digsync.errors import ConfigError, DigsyncError
+from digsync.errors import ConfigError, DigsyncError, problem_json
 from digsync.server import schemas, security
 from digsync.server.configfile import Busy
 from digsync.server.errors import ApiError, install, invalid_config
@@ -25,7 +25,6 @@ from digsync.server.service import (
     ConfigService,
     RollbackRefused,
     StaleETag,
-    problem_json,
 )
 from digsync.server.settings import ServerSettings
 from digsync.server.webhook import Debouncer

@@ -18,8 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import BaseRoute, Match
 from starlette.staticfiles import StaticFiles
 
-from digsync.errors import Problem
-from digsync.server.service import problem_json
+from digsync.errors import Problem, problem_json
 from digsync.server.settings import SECURITY_HEADERS
 
 log = logging.getLogger("digsync.server")

@@ -19,7 +19,14 @@ from typing import Any, NamedTuple
 
 from digsync import pending
 from digsync.config import Config, config_from_data, load_config, parse_config
-from digsync.errors import ConfigError, DigsyncError, Problem, UsageError, YamlSyntaxError
+from digsync.errors import (
+    ConfigError,
+    DigsyncError,
+    Problem,
+    UsageError,
+    YamlSyntaxError,
+    problem_json,
+)
 from digsync.history import Ledger, who
 from digsync.push import PushResult, scrub
 from digsync.redact import credentials
@@ -71,19 +78,6 @@ class SaveOutcome(NamedTuple):
     schedule_check: tuple[str, ...] = ()
     push_error: str | None = None
     needs_adopt: bool = False  # not pushed: the target's project is not digsync's
-
-
-def problem_json(p: Problem) -> dict[str, Any]:
-    """A config problem as data (line and column only where the input was YAML)."""
-    return {
-        "key_path": p.key_path,
-        "message": p.message,
-        "hint": p.hint,
-        "severity": p.severity,
-        "line": p.mark.line if p.mark else None,
-        "column": p.mark.column if p.mark else None,
-        "text": str(p),
-    }
 
 
 def candidate(body: Any) -> Any:
