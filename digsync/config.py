@@ -529,21 +529,23 @@ def _check_template(v: Validator, text: str, at: PathKey) -> None:
 
 
 def _td_api_server(v: Validator, workflow: dict[str, Any], target: dict[str, Any]) -> str | None:
-    """workflow.td_api_server; a non-US target.region without it is worth a warning."""
-    from digsync.configschema import TD_API_HOSTS
-
+    """workflow.td_api_server, else the API host of the region the config pushes to
+    (target.region, or a Treasure Data target.endpoint): the py> tasks must call the
+    region that holds the key, not the US default."""
     server = workflow.get("td_api_server")
-    region = target.get("region")
-    if server is None and isinstance(region, str) and region in TD_API_HOSTS and region != "us":
-        v.add(
-            ("workflow",),
-            f"the py> tasks call {TD_API_HOSTS['us']} (us) unless workflow.td_api_server is set",
-            f"for target.region {region}: td_api_server: {TD_API_HOSTS[region]}",
-            severity="warning",
-        )
     if isinstance(server, str):
         _check_trusted(v, ("workflow", "td_api_server"), server, "the py> tasks send the TD key")
         return server
+    if server is not None:
+        return None
+    from digsync.regions import api_host, region_of_endpoint
+
+    region = target.get("region")
+    endpoint = target.get("endpoint")
+    if isinstance(endpoint, str) and target.get("type") in (None, "td"):
+        region = region_of_endpoint(endpoint) or region
+    if isinstance(region, str) and region != "us":
+        return api_host(region)
     return None
 
 

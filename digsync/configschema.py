@@ -27,14 +27,6 @@ SECRET_KEY_HINT = (
 )
 # Written for both Python and ECMA-262 "u" mode (editors): no escapes inside the classes.
 EMAIL_PATTERN = r'[^@\s"<>,;]+@[^@\s"<>,;]+\.[^@\s"<>,;]+'
-TD_API_HOSTS = {
-    "us": "api.treasuredata.com",
-    "jp": "api.treasuredata.co.jp",
-    "eu01": "api.eu01.treasuredata.com",
-    "ap02": "api.ap02.treasuredata.com",
-    "ap03": "api.ap03.treasuredata.com",
-}
-"""TD's REST API (v3) host per region: what the py> tasks call."""
 API_SERVER_PATTERN = r"(?:https?://)?[a-z0-9][a-z0-9.\-]*[a-z0-9](?::\d{1,5})?/?"
 IMAGE_PATTERN = r"[a-z0-9][a-z0-9._/\-]*(?::[A-Za-z0-9._\-]{1,128})?(?:@sha256:[0-9a-f]{64})?"
 

@@ -46,6 +46,16 @@ class TargetPool:
                 f"the {s.kind} target is Treasure Data; push with --target digdag (or local), "
                 "or set warehouse type td"
             )
+        if s.kind == "td" and not config.warehouse.is_local and not config.source:
+            from digsync.regions import mismatch
+
+            problem = mismatch(s.endpoint, config.td_api_server)
+            if problem:
+                raise DigsyncError(
+                    f"{config.project}: refused: {problem}; set target.region (or "
+                    "workflow.td_api_server) in config.yaml to the region you push to, so "
+                    "generate renders the same files"
+                )
         state = self.state or state_dir(config.path)
         with self._lock:
             target = self._open.get((s, state))

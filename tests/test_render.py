@@ -371,17 +371,36 @@ def test_the_tasks_call_the_configured_td_api_host() -> None:
         }
 
 
-def test_a_non_us_region_without_td_api_server_is_a_warning() -> None:
+@pytest.mark.parametrize(
+    ("target", "host"),
+    [
+        ({"type": "td", "region": "jp"}, "api.treasuredata.co.jp"),
+        ({"type": "td", "region": "eu01"}, "api.eu01.treasuredata.com"),
+        ({"type": "td", "endpoint": "https://api-workflow.ap02.treasuredata.com"}, None),
+        (
+            {
+                "type": "td",
+                "region": "us",
+                "endpoint": "https://api-workflow.ap03.treasuredata.com",
+            },
+            "api.ap03.treasuredata.com",
+        ),
+    ],
+)
+def test_the_tasks_call_the_api_of_the_region_the_config_pushes_to(
+    target: dict[str, str], host: str | None
+) -> None:
+    """A TD API key belongs to one region: the tasks call the region's REST API host."""
     data = base_data()
-    data["target"] = {"type": "td", "region": "jp"}
-    (warning,) = config_from_data(data).warnings
-    assert str(warning) == (
-        "warning: workflow: the py> tasks call api.treasuredata.com (us) unless "
-        "workflow.td_api_server is set (for target.region jp: td_api_server: "
-        "api.treasuredata.co.jp)"
-    )
+    data["target"] = target
+    expected = host or "api.ap02.treasuredata.com"
+    config = config_from_data(data)
+    assert config.warnings == ()
+    assert parsed(data)["+detect_changes"]["_env"]["TD_API_SERVER"] == expected
     data["workflow"]["td_api_server"] = "https://api.treasuredata.co.jp"  # type: ignore[index]
-    assert config_from_data(data).warnings == ()
+    assert parsed(data)["+detect_changes"]["_env"]["TD_API_SERVER"] == (
+        "https://api.treasuredata.co.jp"
+    )
     data["workflow"]["td_api_server"] = "api.x.com/../etc"  # type: ignore[index]
     with pytest.raises(ConfigError, match=r"workflow\.td_api_server: expected a host name"):
         config_from_data(data)

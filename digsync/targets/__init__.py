@@ -12,15 +12,10 @@ from pathlib import Path
 from typing import Any, NamedTuple, Protocol
 
 from digsync.errors import DigsyncError, UsageError
+from digsync.regions import WORKFLOW_HOSTS
 
 TARGETS = ("local", "td", "digdag", "tdx")
-REGIONS = {
-    "us": "https://api-workflow.treasuredata.com",
-    "jp": "https://api-workflow.treasuredata.co.jp",
-    "eu01": "https://api-workflow.eu01.treasuredata.com",
-    "ap02": "https://api-workflow.ap02.treasuredata.com",
-    "ap03": "https://api-workflow.ap03.treasuredata.com",
-}
+REGIONS = {region: f"https://{host}" for region, host in WORKFLOW_HOSTS.items()}
 
 
 class RemoteProject(NamedTuple):
