@@ -361,6 +361,14 @@ SECTIONS["target"] = Spec(
             pattern_hint="an http(s):// URL",
         ),
         "workflows_dir": Spec("string", "local: folder that holds <project>/.", "workflows"),
+        "profile": Spec(
+            "string",
+            "tdx: the tdx profile to push with (tdx --profile NAME; its site and login). "
+            "Without it tdx uses TDX_API_KEY, or TD_API_KEY passed on as TDX_API_KEY.",
+            pattern=r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}",
+            pattern_hint="a tdx profile name",
+            example="production",
+        ),
     },
 )
 ROOT = Spec(

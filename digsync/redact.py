@@ -2,7 +2,7 @@
 
 A server that echoes the request's Authorization header in an error would otherwise
 put ``TD1 <key>`` or ``Bearer <token>`` into the message digsync prints. Redacted are
-the credentials this process holds (the values of ``TD_API_KEY``,
+the credentials this process holds (the values of ``TD_API_KEY``, ``TDX_API_KEY``,
 ``DIGDAG_AUTHORIZATION``, ``DIGSYNC_WEBHOOK_SECRET`` and ``DIGSYNC_API_TOKEN``) and
 anything that reads as an Authorization value (``TD1 …``, ``Bearer …``, ``Basic …``).
 """
@@ -17,7 +17,12 @@ from contextlib import contextmanager
 from typing import Any, TextIO
 
 MASK = "********"
-CREDENTIAL_VARIABLES = ("TD_API_KEY", "DIGDAG_AUTHORIZATION", "DIGSYNC_WEBHOOK_SECRET")
+CREDENTIAL_VARIABLES = (
+    "TD_API_KEY",
+    "TDX_API_KEY",
+    "DIGDAG_AUTHORIZATION",
+    "DIGSYNC_WEBHOOK_SECRET",
+)
 MIN_CREDENTIAL = 4  # shorter values would mask ordinary words of a message
 _AUTH_VALUE = re.compile(
     r"\b(TD1|Bearer|Basic|Token)(\s+)"

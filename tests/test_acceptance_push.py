@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from digsync.cli import main
+from tests import fake_tdx
 from tests.conftest import BASE
 from tests.fake_digdag import FakeDigdag, fake_digdag
 from tests.push_helpers import cli, push_workdir
-from tests.test_targets import fake_tdx
 
 WEBHOOK = "https://hooks.slack.com/services/T1/B1/ACCEPTANCEHOOK"
 NOTIFY = f"""\
@@ -115,11 +115,11 @@ def test_tdx_target_plans_and_pushes_again_after_the_first_push(
     workdir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     bin_dir = workdir / "bin"
-    bin_dir.mkdir()
-    fake_tdx(bin_dir)
+    fake_tdx.install(bin_dir)
     log = workdir / "tdx.log"
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
     monkeypatch.setenv("TDX_LOG", str(log))
+    monkeypatch.setenv("FAKE_TDX_STATE", str(workdir / "tdx-server"))
     (workdir / "config.yaml").write_text(BASE, encoding="utf-8")
 
     def push() -> dict[str, str]:
@@ -140,7 +140,8 @@ def test_tdx_target_plans_and_pushes_again_after_the_first_push(
     assert "every day at 03:00 (UTC) -> every day at 04:00 (UTC)" in out
     second = push()
     assert second["status"] == "pushed" and second["revision"] != first["revision"]
-    assert log.read_text().splitlines()[0] == "wf push"
+    (call,) = [json.loads(line) for line in log.read_text().splitlines()]
+    assert call["args"][:2] == ["wf", "push"] and call["revision"] == second["revision"]
 
     assert main(["rollback", "--target", "tdx"]) == 0
     assert f"rolled back to {first['revision']}" in capsys.readouterr().out

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import os
-import stat
+import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -13,6 +14,7 @@ from digsync.cli import main
 from digsync.errors import UsageError
 from digsync.targets import REGIONS, open_target, settings
 from digsync.targets.rest import RestTarget
+from tests import fake_tdx
 from tests.conftest import BASE
 
 
@@ -89,56 +91,136 @@ def test_digdag_without_url_and_unknown_names_are_usage_errors() -> None:
         settings("td", None, {"region": "mars"}, Path("."))
 
 
-def fake_tdx(folder: Path, exit_code: int = 0) -> Path:
-    """A tdx stand-in that records its arguments, working folder and files."""
-    script = folder / "tdx"
-    script.write_text(
-        "#!/bin/sh\n"
-        'echo "$@" > "$TDX_LOG"\n'
-        'pwd >> "$TDX_LOG"\n'
-        'ls -R >> "$TDX_LOG"\n'
-        'echo "tdx: pushed ok"\n'
-        f"exit {exit_code}\n"
-    )
-    script.chmod(script.stat().st_mode | stat.S_IEXEC)
-    return script
-
-
-def test_tdx_target_runs_tdx_wf_push_in_the_project_folder(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    fake_tdx(bin_dir)
-    log = tmp_path / "tdx.log"
-    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
-    monkeypatch.setenv("TDX_LOG", str(log))
+@pytest.fixture
+def tdx(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The fake tdx on PATH, its log and project store in tmp_path; cwd has config.yaml.
+    Returns the log (one JSON line per call)."""
+    fake_tdx.install(tmp_path / "bin")
+    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("TDX_LOG", str(tmp_path / "tdx.log"))
+    monkeypatch.setenv("FAKE_TDX_STATE", str(tmp_path / "tdx-server"))
+    for name in ("TDX_API_KEY", "TD_API_KEY", "DIGSYNC_TDX_PROFILE", "DIGSYNC_TDX_ARGS"):
+        monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)
     (tmp_path / "config.yaml").write_text(BASE)
-    assert main(["push", "--target", "tdx", "--json"]) == 0
+    return tmp_path / "tdx.log"
+
+
+def calls(log: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in log.read_text().splitlines()]
+
+
+def push_tdx(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict[str, Any]]:
+    code = main(["push", "--target", "tdx", *args, "--json"])
     (result,) = json.loads(capsys.readouterr().out)["results"]
-    assert result["status"] == "pushed"
-    args, cwd, *listing = log.read_text().splitlines()
-    assert args == "wf push"
-    assert cwd.endswith("/semantic_layer_sync")
-    assert "semantic_layer_sync.dig" in listing and "delta_report.sql" in listing
+    return code, result
+
+
+def test_the_fake_tdx_refuses_what_tdx_refuses(tdx: Path, tmp_path: Path) -> None:
+    """So the tests below mean something: a bare `tdx wf push` as digsync ran it before
+    fails, and a push without -y waits on the prompt."""
+    folder = tmp_path / "bare"
+    folder.mkdir()
+    (folder / "w.dig").write_text("+a:\n  echo>: hi\n")
+    bare = subprocess.run(["tdx", "wf", "push"], cwd=folder, capture_output=True, text=True)
+    assert bare.returncode == 1 and "No tdx.json found" in bare.stderr
+    (folder / "tdx.json").write_text('{"workflow_project": "bare"}')
+    (tmp_path / "tdx-server" / "bare").mkdir(parents=True)
+    with pytest.raises(subprocess.TimeoutExpired):
+        subprocess.run(
+            ["tdx", "wf", "push", str(folder)],
+            capture_output=True,
+            stdin=subprocess.DEVNULL,
+            timeout=3,
+        )
+
+
+def test_tdx_push_writes_tdx_json_and_passes_folder_yes_and_revision(
+    tdx: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tdx.parent / "tdx-server" / "semantic_layer_sync").mkdir(parents=True)  # exists
+    code, result = push_tdx(capsys)
+    assert code == 0 and result["status"] == "pushed", result
+    (call,) = calls(tdx)
+    folder = call["args"][2]
+    assert call["args"] == ["wf", "push", folder, "-y", "--revision", result["revision"]]
+    assert folder.endswith("/semantic_layer_sync")
+    assert call["outcome"] == "pushed" and call["project"] == "semantic_layer_sync"
+    assert "semantic_layer_sync.dig" in call["files"]
+    assert "queries/delta_report.sql" in call["files"]
+    # the server's history carries digsync's revision name
+    stored = sorted(p.name for p in (tdx.parent / "tdx-server" / "semantic_layer_sync").iterdir())
+    assert stored == [result["revision"]]
+
+
+def test_a_new_project_is_created_with_tdx_wf_upload(
+    tdx: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, result = push_tdx(capsys)
+    assert code == 0 and result["status"] == "pushed", result
+    push, upload = calls(tdx)
+    assert push["outcome"] == "no project"
+    assert upload["args"][:2] == ["wf", "upload"]
+    assert upload["args"][3:] == ["--name", "semantic_layer_sync", "--revision", result["revision"]]
+    assert upload["outcome"] == "uploaded"
+    tdx.unlink()
+    (tdx.parent / "config.yaml").write_text(BASE.replace("03:00:00", "04:00:00"))
+    code, again = push_tdx(capsys)
+    assert code == 0 and again["status"] == "pushed"
+    (second,) = calls(tdx)  # the project exists now: push, no upload
+    assert second["outcome"] == "pushed" and second["revision"] == again["revision"]
+
+
+def test_tdx_credentials_follow_tdx_conventions(
+    tdx: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tdx.parent / "tdx-server" / "semantic_layer_sync").mkdir(parents=True)
+    monkeypatch.setenv("TD_API_KEY", "1/td-key-0123456789")
+    assert push_tdx(capsys)[0] == 0
+    assert calls(tdx)[-1]["api_key"] is True  # TD_API_KEY passed on as TDX_API_KEY
+    (tdx.parent / "config.yaml").write_text(
+        BASE.replace("03:00:00", "05:00:00") + "target:\n  type: tdx\n  profile: production\n"
+    )
+    assert push_tdx(capsys)[0] == 0
+    call = calls(tdx)[-1]
+    assert call["args"][:2] == ["--profile", "production"]
+    assert call["profile"] == "production"
+    assert call["api_key"] is False  # the profile's login, not digsync's key
 
 
 def test_tdx_failure_is_reported(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tdx: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    fake_tdx(bin_dir, exit_code=3)
-    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
-    monkeypatch.setenv("TDX_LOG", str(tmp_path / "log"))
-    monkeypatch.chdir(tmp_path)
-    (tmp_path / "config.yaml").write_text(BASE)
-    assert main(["push", "--target", "tdx", "--json"]) == 1
-    (result,) = json.loads(capsys.readouterr().out)["results"]
+    (tdx.parent / "tdx-server" / "semantic_layer_sync").mkdir(parents=True)
+    monkeypatch.setenv("FAKE_TDX_FAIL", "3")
+    code, result = push_tdx(capsys)
+    assert code == 1
     assert result["message"] == (
-        "push failed: tdx wf push exited 3 in semantic_layer_sync: tdx: pushed ok"
+        "push failed: tdx wf push exited 3 in semantic_layer_sync: Error: server refused the push"
     )
+
+
+def test_a_tdx_that_waits_on_a_prompt_ends_with_a_clear_error(
+    tdx: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tdx.parent / "tdx-server" / "semantic_layer_sync").mkdir(parents=True)
+    monkeypatch.setenv("DIGSYNC_PUSH_TIMEOUT", "2")
+    script = tdx.parent / "bin" / "tdx"  # a tdx that asks even with -y (a login prompt, say)
+    text = script.read_text().replace(
+        "args = sys.argv[1:]", "args = sys.argv[1:]\nargs.remove('-y')"
+    )
+    script.write_text(text)
+    code, result = push_tdx(capsys)
+    assert code == 1
+    assert result["message"].startswith(
+        "push failed: tdx wf push did not finish in 2 s (DIGSYNC_PUSH_TIMEOUT); is it "
+        "waiting on a prompt or a login?"
+    )
+
+
+def test_schedule_from_is_refused_on_tdx(tdx: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["push", "--target", "tdx", "--schedule-from", "2030-01-01T00:00:00Z"]) == 2
+    assert "cannot pass --schedule-from" in capsys.readouterr().err
 
 
 def test_missing_tdx_says_how_to_install(

@@ -57,6 +57,7 @@ class TargetSettings(NamedTuple):
     kind: str
     endpoint: str | None
     workflows_dir: Path
+    profile: str | None = None  # tdx: the tdx profile whose login pushes
 
 
 def settings(
@@ -80,7 +81,8 @@ def settings(
     if kind == "digdag" and not url:
         raise UsageError("the digdag target needs a server URL: --endpoint http://host:65432")
     workflows = Path(section.get("workflows_dir") or "workflows")
-    return TargetSettings(kind, url, workflows)
+    profile = os.environ.get("DIGSYNC_TDX_PROFILE") or section.get("profile")
+    return TargetSettings(kind, url, workflows, profile if kind == "tdx" else None)
 
 
 def _region_url(region: str) -> str:
@@ -98,7 +100,7 @@ def open_target(s: TargetSettings, state: Path) -> Target:
     if s.kind == "tdx":
         from digsync.targets.tdx import TdxTarget
 
-        return TdxTarget(state)
+        return TdxTarget(state, s.profile)
     from digsync.targets.rest import RestTarget
 
     assert s.endpoint is not None

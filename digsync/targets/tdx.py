@@ -1,4 +1,15 @@
-"""The tdx target: `tdx wf push` run in the rendered project folder.
+"""The tdx target: `tdx wf push` of the rendered project, as tdx's documented flow has it.
+
+A folder that tdx pushes holds ``tdx.json`` with ``{"workflow_project": "<name>"}`` (tdx
+reads the project from it, searching the folder and its parents). ``tdx wf push DIR``
+previews a diff and asks to confirm; ``-y`` skips the prompt, and ``--revision`` names
+the revision, so the server's history carries digsync's revision names. A project that
+does not exist yet is created with ``tdx wf upload DIR --name NAME`` (push answers "No
+workflow project found"), after which push works.
+
+Credentials are tdx's own: ``TDX_API_KEY``, or the login of a profile (``target.profile``
+passes ``--profile NAME``). When neither is given and ``TD_API_KEY`` (digsync's variable)
+is set, tdx gets it as ``TDX_API_KEY``.
 
 tdx keeps no state digsync can read back, so what was pushed through it is kept in
 the state folder (``<project>/tdx-revisions/``) and stands in for the server's
@@ -7,7 +18,9 @@ revisions: plan diffs against it, and rollback re-pushes one of them.
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -22,10 +35,19 @@ from digsync.targets.store import RevisionStore
 from digsync.writer import atomic_write
 
 INSTALL_HINT = "install it with: npm install -g @treasuredata/tdx, then run: tdx auth setup"
+TDX_JSON = "tdx.json"
+_NEW_PROJECT = re.compile(r"no workflow project found|project .{0,80}not found", re.IGNORECASE)
+TIMEOUT_ENV = "DIGSYNC_PUSH_TIMEOUT"
+DEFAULT_TIMEOUT = 180.0
 
 
 class TdxError(DigsyncError):
     exit_code = 1
+
+
+def tdx_json(project: str) -> bytes:
+    """The file that tells tdx which workflow project a folder is."""
+    return (json.dumps({"workflow_project": project}, indent=2) + "\n").encode()
 
 
 class TdxTarget:
@@ -33,13 +55,14 @@ class TdxTarget:
     location = "tdx wf push"
     keeps_secrets = False
 
-    def __init__(self, state: Path) -> None:
+    def __init__(self, state: Path, profile: str | None = None) -> None:
         self.exe = shutil.which("tdx")
         if self.exe is None:
             raise UsageError(
                 f"the tdx target needs the tdx command, which is not on PATH; {INSTALL_HINT}"
             )
         self.state = state
+        self.profile = profile
 
     def _store(self, project: str) -> RevisionStore:
         return RevisionStore(self.state / project / "tdx-revisions")
@@ -69,26 +92,58 @@ class TdxTarget:
     def push(
         self, project: str, revision: str, files: dict[str, bytes], schedule_from: str | None
     ) -> RemoteProject:
-        extra = shlex.split(os.environ.get("DIGSYNC_TDX_ARGS", ""))
+        if schedule_from is not None:
+            raise UsageError(
+                "the tdx target cannot pass --schedule-from (tdx wf push has no such "
+                "option); push with --target td, or push with the schedule off first"
+            )
         with tempfile.TemporaryDirectory(prefix="digsync-tdx-") as tmp:
             folder = Path(tmp) / project
             for rel, data in files.items():
                 atomic_write(folder / rel, data)
-            assert self.exe is not None
-            argv = [self.exe, "wf", "push", *extra]
-            done = subprocess.run(
-                argv, cwd=folder, capture_output=True, text=True, stdin=subprocess.DEVNULL
-            )
-        sys.stderr.write(done.stdout)
-        sys.stderr.write(done.stderr)
+            atomic_write(folder / TDX_JSON, tdx_json(project))
+            done = self._run(["wf", "push", str(folder), "-y", "--revision", revision], tmp)
+            if done.returncode != 0 and _NEW_PROJECT.search(done.stdout + done.stderr):
+                upload = ["wf", "upload", str(folder), "--name", project, "--revision", revision]
+                done = self._run(upload, tmp)
         if done.returncode != 0:
             output = (done.stderr or done.stdout).strip().splitlines()
             tail = output[-1] if output else "no output"
+            command = " ".join(done.args[1:3]) if isinstance(done.args, list) else "tdx"
             raise TdxError(
-                f"push failed: tdx wf push exited {done.returncode} in {project}: {tail}"
+                f"push failed: tdx {command} exited {done.returncode} in {project}: {tail}"
             )
         self._store(project).add(revision, files)
         return RemoteProject(project, project, revision)
+
+    def _run(self, args: list[str], cwd: str) -> subprocess.CompletedProcess[str]:
+        """tdx with no terminal: stdin closed, so a prompt can only wait; the push
+        deadline ($DIGSYNC_PUSH_TIMEOUT) ends such a wait with a clear error."""
+        assert self.exe is not None
+        extra = shlex.split(os.environ.get("DIGSYNC_TDX_ARGS", ""))
+        profile = ["--profile", self.profile] if self.profile else []
+        argv = [self.exe, *profile, *args, *extra]
+        seconds = _timeout()
+        try:
+            done = subprocess.run(
+                argv,
+                cwd=cwd,
+                env=_environment(self.profile),
+                capture_output=True,
+                text=True,
+                stdin=subprocess.DEVNULL,
+                timeout=seconds,
+            )
+        except subprocess.TimeoutExpired as exc:
+            raise TdxError(
+                f"push failed: tdx {' '.join(args[:2])} did not finish in {seconds:g} s "
+                f"({TIMEOUT_ENV}); is it waiting on a prompt or a login? Run "
+                f"`tdx {' '.join(args[:2])}` by hand once to see"
+            ) from exc
+        sys.stderr.write(done.stdout)
+        sys.stderr.write(done.stderr)
+        done.args = [self.exe, *args]  # what the error names: no profile or extra args
+        return done
 
     def set_secrets(self, remote: RemoteProject, secrets: dict[str, str]) -> None:
         """tdx sets secrets interactively; the push summary lists the keys to set."""
@@ -101,3 +156,19 @@ class TdxTarget:
 
     def close(self) -> None:
         pass
+
+
+def _timeout() -> float:
+    try:
+        return float(os.environ.get(TIMEOUT_ENV, DEFAULT_TIMEOUT))
+    except ValueError:
+        return DEFAULT_TIMEOUT
+
+
+def _environment(profile: str | None) -> dict[str, str]:
+    """tdx's environment: digsync's TD_API_KEY becomes TDX_API_KEY unless tdx has a key
+    (TDX_API_KEY) or a profile of its own."""
+    env = dict(os.environ)
+    if not profile and not env.get("TDX_API_KEY") and env.get("TD_API_KEY"):
+        env["TDX_API_KEY"] = env["TD_API_KEY"]
+    return env
