@@ -9,7 +9,7 @@ from digsync.errors import UsageError
 from digsync.history import Ledger
 from digsync.project import content_hash, revision_name
 from digsync.push import push_files, scrub
-from digsync.targets import Target
+from digsync.targets import RemoteProject, Target
 
 
 class RollbackResult(NamedTuple):
@@ -39,10 +39,11 @@ def rollback(
         if not older:
             raise UsageError(f"{config.project}: there is no earlier revision to roll back to")
         revision = older[0]
-    elif revision not in names:
-        known = ", ".join(names[:5]) or "none"
-        raise UsageError(f"{config.project}: no revision {revision!r} (newest: {known})")
-    files = target.files(remote, revision)
+        files = target.files(remote, revision)
+    elif revision in names:
+        files = target.files(remote, revision)
+    else:
+        files = _older(config, target, remote, revision, names)
     fresh = f"{revision_name(files)}-rollback"
     base = {
         "action": "rollback",
@@ -79,6 +80,32 @@ def rollback(
         pushed.revision,
         _advice(config, ledger, revision),
     )
+
+
+def _older(
+    config: Config, target: Target, remote: RemoteProject, revision: str, names: list[str]
+) -> dict[str, bytes]:
+    """A revision the list does not show. Digdag lists only a project's newest 100
+    revisions (and has no lookup by name), but serves any revision's archive by name:
+    ask for it, and a 404 means there is no such revision."""
+    from digsync.digdag_api import RemoteError
+
+    known = ", ".join(names[:5]) or "none"
+    missing = UsageError(f"{config.project}: no revision {revision!r} (newest: {known})")
+    if len(names) < SERVER_LIST_LIMIT:
+        raise missing  # the list is complete
+    try:
+        return target.files(remote, revision)
+    except RemoteError as exc:
+        if exc.status == 404:
+            raise missing from exc
+        raise
+    except (FileNotFoundError, UsageError) as exc:
+        raise missing from exc
+
+
+SERVER_LIST_LIMIT = 100
+"""Digdag's GET /api/projects/{id}/revisions returns at most this many, newest first."""
 
 
 def _config_hash_of(ledger: Ledger, revision: str) -> str | None:

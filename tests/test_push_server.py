@@ -235,6 +235,29 @@ def test_history_and_rollback_against_the_server(
     assert server.revisions(PROJECT)[-1].name == result["new_revision"]
 
 
+def test_rollback_reaches_a_revision_older_than_the_servers_list_of_100(
+    workdir: Path, server: FakeDigdag, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Digdag lists only the newest 100 revisions; an older one is fetched by name."""
+    assert push_json(capsys, server)[0] == 0
+    oldest = server.revisions(PROJECT)[0].name
+    first_files = dict(server.files(PROJECT))
+    newer = server.files(PROJECT)
+    for i in range(100):
+        edited = {**newer, f"{PROJECT}.dig": newer[f"{PROJECT}.dig"] + f"# {i}\n".encode()}
+        server.push_directly(PROJECT, edited, f"digsync-edit-{i:03d}")
+    code, out, _ = cli(capsys, server, "history", "--json")
+    listed = [r["revision"] for r in json.loads(out)["revisions"] if r["result"] != "pushed"]
+    assert oldest not in listed[:100] and len(listed) == 100
+    code, out, _ = cli(capsys, server, "rollback", oldest, "--json")
+    assert code == 0, out
+    assert json.loads(out)["to_revision"] == oldest
+    assert dict(server.files(PROJECT)) == first_files
+    code, out, err = cli(capsys, server, "rollback", "digsync-nope", "--json")
+    assert code == 2
+    assert "no revision 'digsync-nope'" in out + err
+
+
 def test_td_target_sends_td1_header(
     workdir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
