@@ -96,20 +96,28 @@ def _load_all(paths: list[str]) -> list[Config]:
     return configs
 
 
+DEFAULT_PROJECT_DIR = "build"
+"""generate's folder when neither --project-dir nor --output is given, beside config.yaml:
+the project lands in <config dir>/build/<project>/."""
+
+
 def generate(
     paths: list[str],
     output: str | None = None,
     project_dir: str | None = None,
     project: str | None = None,
     check: bool = False,
+    target: str | None = None,
 ) -> GenerateResult:
-    """Render every config and write (or, with check, compare) its files."""
+    """Render every config and write (or, with check, compare) its files.
+
+    Without ``project_dir`` and ``output`` each project goes to ``build/<project>/``
+    beside its config. Writing into the local target's folder is refused (``target``
+    is the --target flag, for telling which target a config pushes to)."""
     from digsync.term import Progress
 
     if len(paths) > 1 and (output or project):
         raise UsageError("--output and --project take one --config; use --project-dir for several")
-    if len(paths) > 1 and not project_dir:
-        raise UsageError("several configs need --project-dir DIR (each goes to DIR/<project>/)")
     configs = _load_all(paths)
     if project:
         from digsync.config import check_project_name
@@ -117,16 +125,53 @@ def generate(
         check_project_name(project)
         configs = [configs[0]._replace(project=project)]
     _refuse_duplicate_projects(configs)
+    plans = [(config, *_destination(config, output, project_dir)) for config in configs]
+    if not check:  # --check writes nothing, so it may compare any folder
+        for config, root, _ in plans:
+            if not config.source:
+                _refuse_target_folder(config, root, target)
     result = GenerateResult()
     with Progress(len(configs), "generating") as progress:
-        for config in configs:
-            _generate_one(config, output, project_dir, check, result)
+        for config, root, own in plans:
+            _generate_one(config, root, own, output, check, result)
             progress.advance(config.project)
     return result
 
 
+def _destination(config: Config, output: str | None, project_dir: str | None) -> tuple[Path, bool]:
+    """The folder the project is written to, and whether it is digsync's own
+    (DIR/<project>/, where a workflow no longer rendered is removed)."""
+    if output and not project_dir:
+        return Path(output).parent, False
+    folder = Path(project_dir) if project_dir else Path(config.path).parent / DEFAULT_PROJECT_DIR
+    return folder / config.project, True
+
+
+def _refuse_target_folder(config: Config, root: Path, target: str | None) -> None:
+    """generate must not write where the local target keeps what it pushed: the target
+    would then hold files it never recorded, and status would report drift for ever."""
+    from digsync.targets import local_folder, target_kind
+
+    if target_kind(target, config.target) != "local":
+        return
+    folder = local_folder(config.target, Path(config.path).resolve().parent).resolve()
+    written = root.resolve()
+    if written == folder or folder in written.parents:
+        raise UsageError(
+            f"{config.path}: refusing to generate into {written}: it is inside the local "
+            f"target's folder {folder} (target.workflows_dir), which only digsync push "
+            "writes; run digsync push --target local to update it, or choose another "
+            f"--project-dir (default: {DEFAULT_PROJECT_DIR}/ beside the config)"
+        )
+
+
 def _generate_one(
-    config: Config, output: str | None, project_dir: str | None, check: bool, result: GenerateResult
+    config: Config,
+    root: Path,
+    own: bool,
+    output: str | None,
+    check: bool,
+    result: GenerateResult,
 ) -> None:
     from digsync.render import GENERATED_MARK, config_label, render_project
     from digsync.writer import remove_stale, sync_files
@@ -136,19 +181,16 @@ def _generate_one(
         result.actions.append(_schedule_only(config, check))
         return
     rendered = render_project(config, config_label(config))
-    if project_dir:
-        root = Path(project_dir) / config.project
-        files = rendered.files
-    else:
-        dig = Path(output or f"{config.workflow_name}.dig")
-        root = dig.parent
+    files = rendered.files
+    if output and not own:  # --output FILE.dig: the workflow takes that name
+        dig = Path(output).name
         files = {
-            (dig.name if rel.endswith(".dig") and "/" not in rel else rel): data
+            (dig if rel.endswith(".dig") and "/" not in rel else rel): data
             for rel, data in rendered.files.items()
         }
     backup = _backup(config)
     result.actions.extend(sync_files(root, files, check=check, backup=backup))
-    if project_dir:  # DIR/<project>/ is digsync's own: a workflow it no longer renders goes
+    if own:  # DIR/<project>/ is digsync's own: a workflow it no longer renders goes
         result.actions.extend(remove_stale(root, files, GENERATED_MARK, check, backup))
 
 

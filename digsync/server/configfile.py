@@ -3,8 +3,9 @@
 A save writes a temporary file in the same folder, fsyncs it, renames it over
 config.yaml and fsyncs the folder, so a crash at any moment leaves either the old or
 the new file, never a torn one. Writers are serialised by a lock in this process and
-an fcntl lock on ``.<name>.lock`` beside the file, which ``digsync watch`` and every
-``digsync serve`` on the same config share.
+an fcntl lock on ``<name>.lock`` in the state folder (``.digsync/`` beside the file, or
+$DIGSYNC_STATE_DIR; mode 0700), which ``digsync watch`` and every ``digsync serve`` on
+the same config share. Nothing is left beside config.yaml but the file itself.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from digsync.errors import DigsyncError
-from digsync.writer import atomic_write
+from digsync.writer import PRIVATE_FILE, atomic_write, private_dirs
 
 _LOCKS: dict[Path, threading.Lock] = {}
 _LOCKS_GUARD = threading.Lock()
@@ -66,6 +67,16 @@ def read(path: Path) -> Snapshot:
 
 
 def lock_path(path: Path) -> Path:
+    """The lock file of the config at ``path``: ``<name>.lock`` in its state folder (of
+    the file a symlink points to, as saves replace that file)."""
+    from digsync.history import state_dir
+
+    resolved = path.resolve()
+    return state_dir(resolved) / f"{resolved.name}.lock"
+
+
+def _legacy_lock_path(path: Path) -> Path:
+    """Where an older digsync kept the lock: ``.<name>.lock`` beside the file."""
     return path.parent / f".{path.name}.lock"
 
 
@@ -90,7 +101,9 @@ def locked(path: Path, timeout: float | None = None) -> Iterator[None]:
     if not local.acquire(timeout=-1 if timeout is None else timeout):
         raise Busy(timeout or 0.0)
     try:
-        fd = os.open(lock_path(resolved), os.O_RDWR | os.O_CREAT, 0o644)
+        lock = lock_path(resolved)
+        private_dirs(lock.parent, lock.parent)  # the state folder, 0700
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, PRIVATE_FILE)
         try:
             _flock(fd, deadline, timeout)
             yield
@@ -124,9 +137,13 @@ def save(path: Path, data: bytes) -> None:
 
 
 def remove_stale_temps(path: Path) -> list[Path]:
-    """Delete temporary files a killed writer left beside the config (its pid is gone)."""
+    """Delete temporary files a killed writer left beside the config (its pid is gone),
+    and the empty lock file an older digsync left there (the lock is now in the state
+    folder)."""
     removed = []
     path = path.resolve()  # temporary files sit beside the file a symlink points to
+    if _remove_legacy_lock(_legacy_lock_path(path)):
+        removed.append(_legacy_lock_path(path))
     for tmp in path.parent.glob(f".{path.name}.*.tmp"):
         parts = tmp.name[len(path.name) + 2 : -len(".tmp")].split(".")
         if len(parts) != 2 or not parts[0].isdigit() or _alive(int(parts[0])):
@@ -134,6 +151,25 @@ def remove_stale_temps(path: Path) -> list[Path]:
         tmp.unlink(missing_ok=True)
         removed.append(tmp)
     return removed
+
+
+def _remove_legacy_lock(legacy: Path) -> bool:
+    """Delete an empty legacy lock file that no process holds (an older digsync still
+    running keeps it)."""
+    try:
+        if legacy.is_symlink() or not legacy.is_file() or legacy.stat().st_size:
+            return False
+        fd = os.open(legacy, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        legacy.unlink()
+        return True
+    except OSError:  # held (BlockingIOError) or already gone
+        return False
+    finally:
+        os.close(fd)
 
 
 def _alive(pid: int) -> bool:

@@ -1,5 +1,7 @@
 """The local target: the project is written to workflows/<project>/ (tdx's pull layout).
 
+The folder is target.workflows_dir beside config.yaml (see digsync.targets.settings),
+next to the state folder, so the files and their history always sit together.
 Revisions are kept like a server keeps them, as archives in the state folder, so
 plan, status, history and rollback work the same without an account.
 """
@@ -22,7 +24,7 @@ class LocalTarget:
     def __init__(self, workflows_dir: Path, state: Path) -> None:
         self.root = workflows_dir
         self.state = state
-        self.location = str(workflows_dir)
+        self.location = _shown(workflows_dir)
 
     def _store(self, project: str) -> RevisionStore:
         return RevisionStore(self.state / project / "local-revisions")
@@ -77,3 +79,12 @@ class LocalTarget:
 
     def close(self) -> None:
         pass
+
+
+def _shown(folder: Path) -> str:
+    """The folder as messages name it: relative to the current folder when inside it
+    (``workflows``), else the path as resolved."""
+    try:
+        return str(folder.resolve().relative_to(Path.cwd().resolve()))
+    except (ValueError, OSError):
+        return str(folder.resolve())
