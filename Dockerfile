@@ -13,12 +13,18 @@
 # non-loopback address unless DIGSYNC_API_TOKEN is set: pass it at run time, with
 # TD_API_KEY for the td target. No secret is part of the image.
 
+# Every package comes from a hashed lock (make lock writes them from pyproject.toml):
+# the build stage's setuptools and wheel from requirements-build.lock, digsync's
+# dependencies and the serve extra from requirements.lock; the digsync wheel goes in
+# with --no-deps, and pip check proves the lock meets its ranges.
 FROM python:3.11.14-slim-bookworm AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
 WORKDIR /src
-COPY pyproject.toml README.md ./
+COPY requirements-build.lock ./
+RUN pip install --require-hashes -r requirements-build.lock
+COPY pyproject.toml README.md LICENSE ./
 COPY digsync ./digsync
-RUN pip wheel --no-deps --wheel-dir /wheels .
+RUN pip wheel --no-deps --no-build-isolation --wheel-dir /wheels .
 
 FROM python:3.11.14-slim-bookworm
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -28,8 +34,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 RUN useradd --system --uid 10001 --user-group --home-dir /home/digsync --create-home \
         --shell /usr/sbin/nologin digsync \
     && install -d -o 10001 -g 10001 /config
+COPY requirements.lock /tmp/requirements.lock
+RUN pip install --require-hashes -r /tmp/requirements.lock && rm /tmp/requirements.lock
 COPY --from=build /wheels /wheels
-RUN pip install /wheels/digsync-*.whl && rm -rf /wheels
+RUN pip install --no-deps /wheels/digsync-*.whl && rm -rf /wheels && pip check
 
 WORKDIR /config
 VOLUME ["/config"]

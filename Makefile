@@ -2,20 +2,46 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+PIP := $(BIN)/python -m pip --disable-pip-version-check
 RUN_STAMP := $(VENV)/.installed-run
 DEV_STAMP := $(VENV)/.installed-dev
 
-# make run needs only digsync's own dependencies; make test adds the dev tools.
-$(RUN_STAMP): pyproject.toml
+# Every package comes from a hashed lock (pip install --require-hashes), which pip of any
+# version reads; the dependency groups of pyproject.toml are their source (make lock).
+# digsync itself goes in editable, without build isolation: setuptools and wheel come
+# from requirements-build.lock too, so nothing is fetched unpinned.
+# make run needs only digsync's own dependencies and the serve extra; make test adds the
+# dev tools.
+$(RUN_STAMP): pyproject.toml requirements.lock requirements-build.lock
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --disable-pip-version-check -e .
+	$(PIP) install -q --require-hashes -r requirements.lock -r requirements-build.lock
+	$(PIP) install -q --no-deps --no-build-isolation -e .
+	$(PIP) check
 	touch $(RUN_STAMP)
 
-$(DEV_STAMP): pyproject.toml $(RUN_STAMP)
-	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[dev]'
+$(DEV_STAMP): requirements-dev.lock $(RUN_STAMP)
+	$(PIP) install -q --require-hashes -r requirements-dev.lock
+	$(PIP) check
 	touch $(DEV_STAMP)
 
 setup: $(DEV_STAMP)
+
+# Rewrite the locks from pyproject.toml after changing a dependency, then commit them.
+# uv runs from a throwaway venv (build/lock-venv): it is no dependency of digsync. The
+# dev lock is resolved first; the others take its versions (-c), so what the tests run
+# is what the image ships. uv keeps the versions already locked where they still fit;
+# make lock UPGRADE=--upgrade takes the newest that pyproject.toml allows.
+UV_VERSION := 0.13.9
+LOCK_VENV := build/lock-venv
+COMPILE := $(LOCK_VENV)/bin/uv pip compile --universal --python-version 3.11 \
+	--generate-hashes --custom-compile-command 'make lock' --quiet
+lock:
+	$(PYTHON) -m venv $(LOCK_VENV)
+	$(LOCK_VENV)/bin/python -m pip install -q --disable-pip-version-check 'uv==$(UV_VERSION)'
+	$(COMPILE) $(UPGRADE) pyproject.toml --extra serve --group dev -o requirements-dev.lock
+	$(COMPILE) pyproject.toml --extra serve -c requirements-dev.lock -o requirements.lock
+	$(COMPILE) --group pyproject.toml:build -c requirements-dev.lock -o requirements-build.lock
+	$(COMPILE) --group pyproject.toml:e2e -o requirements-e2e.lock
 
 # The browser tests drive Debian's chromium; install it when missing (needs root).
 CHROMIUM ?= /usr/bin/chromium
@@ -56,8 +82,8 @@ test: setup browser
 # conformance corpus against lint, and the rendered workflow itself. It fails, never
 # skips, when the server cannot be had.
 E2E_STAMP := $(VENV)/.installed-e2e
-$(E2E_STAMP): pyproject.toml $(DEV_STAMP)
-	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[dev,e2e]'
+$(E2E_STAMP): requirements-e2e.lock $(DEV_STAMP)
+	$(PIP) install -q --require-hashes -r requirements-e2e.lock
 	touch $(E2E_STAMP)
 
 e2e: $(E2E_STAMP)

@@ -312,8 +312,8 @@ def test_push_job_pushes_then_changes_nothing(ci_repo: Path) -> None:
 # --- pre-commit hooks ---------------------------------------------------------------
 
 HOOK_IDS = ("digsync-validate", "digsync-lint", "digsync-generate-check")
-# What a user writes in .pre-commit-config.yaml for the layout of the CI recipe.
-HOOK_ARGS = {"digsync-generate-check": ["--project-dir", "workflows"]}
+# The console scripts a hook entry may start with (pyproject.toml [project.scripts]).
+HOOK_PROGRAMS = ("digsync", "digsync-hook")
 
 
 def hooks() -> dict[str, dict[str, Any]]:
@@ -322,7 +322,14 @@ def hooks() -> dict[str, dict[str, Any]]:
     return {h["id"]: h for h in data}
 
 
+def _version(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in text.split("."))
+
+
 def test_hooks_define_what_pre_commit_requires() -> None:
+    import tomllib
+    from importlib import metadata
+
     defined = hooks()
     assert tuple(defined) == HOOK_IDS
     optional = {
@@ -330,29 +337,41 @@ def test_hooks_define_what_pre_commit_requires() -> None:
         "pass_filenames", "require_serial", "args", "always_run", "stages",
         "minimum_pre_commit_version", "verbose", "log_file", "language_version",
     }  # fmt: skip
+    scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
+    installed = _version(metadata.version("pre-commit"))
     for hook_id, hook in defined.items():
         assert {"id", "name", "entry", "language"} <= set(hook), hook_id
         assert set(hook) - {"id", "name", "entry", "language"} <= optional, hook_id
         assert hook["language"] == "python"
-        assert shlex.split(hook["entry"])[0] == "digsync"
+        program = shlex.split(hook["entry"])[0]
+        assert program in HOOK_PROGRAMS and program in scripts, hook_id
         re.compile(hook["files"])
-    assert defined["digsync-validate"]["pass_filenames"] is False
-    assert defined["digsync-lint"]["pass_filenames"] is True
-    assert defined["digsync-generate-check"]["pass_filenames"] is False
+        re.compile(hook.get("exclude", "^$"))
+        assert hook["pass_filenames"] is True, hook_id
+        minimum = hook["minimum_pre_commit_version"]
+        assert isinstance(minimum, str) and _version(minimum) <= installed, hook_id
+    assert defined["digsync-generate-check"]["require_serial"] is True
+
+
+def _selects(hook_id: str, path: str) -> bool:
+    hook = hooks()[hook_id]
+    return re.search(hook["files"], path) is not None and not (
+        "exclude" in hook and re.search(hook["exclude"], path)
+    )
 
 
 def test_hook_files_select_configs_and_workflows() -> None:
-    def selects(hook_id: str, path: str) -> bool:
-        return re.search(hooks()[hook_id]["files"], path) is not None
-
-    assert selects("digsync-validate", "config.yaml")
-    assert selects("digsync-validate", "teams/a/config.yml")
-    assert not selects("digsync-validate", "myconfig.yaml")
-    assert selects("digsync-lint", "workflows/p/p.dig")
-    assert not selects("digsync-lint", "workflows/p/p.dig.bak")
-    assert selects("digsync-generate-check", "config.yaml")
-    assert selects("digsync-generate-check", "workflows/p/queries/delta_report.sql")
-    assert not selects("digsync-generate-check", "README.md")
+    assert _selects("digsync-validate", "config.yaml")
+    assert _selects("digsync-validate", "teams/a/config.yml")
+    assert not _selects("digsync-validate", "myconfig.yaml")
+    assert not _selects("digsync-validate", ".circleci/config.yml")
+    assert not _selects("digsync-validate", "sub/.github/config.yaml")
+    assert _selects("digsync-lint", "workflows/p/p.dig")
+    assert not _selects("digsync-lint", "workflows/p/p.dig.bak")
+    assert _selects("digsync-generate-check", "config.yaml")
+    assert _selects("digsync-generate-check", "workflows/p/queries/delta_report.sql")
+    assert not _selects("digsync-generate-check", ".circleci/config.yml")
+    assert not _selects("digsync-generate-check", "README.md")
 
 
 def run_hook(hook_id: str, repo: Path) -> subprocess.CompletedProcess[str]:
@@ -363,13 +382,14 @@ def run_hook(hook_id: str, repo: Path) -> subprocess.CompletedProcess[str]:
         for p in repo.rglob("*")
         if p.is_file() and ".digsync" not in p.parts
     )
-    matched = [f for f in files if re.search(hook["files"], f)]
+    matched = [f for f in files if _selects(hook_id, f)]
     assert matched, f"{hook_id} would not run: no file matches {hook['files']}"
-    argv = [*shlex.split(hook["entry"]), *HOOK_ARGS.get(hook_id, [])]
+    argv = shlex.split(hook["entry"])
     if hook["pass_filenames"]:
         argv += matched
-    parse_digsync(argv[1:])
-    return subprocess.run([tool("digsync"), *argv[1:]], cwd=repo, capture_output=True, text=True)
+    if argv[0] == "digsync":
+        parse_digsync(argv[1:])
+    return subprocess.run([tool(argv[0]), *argv[1:]], cwd=repo, capture_output=True, text=True)
 
 
 @pytest.mark.parametrize("hook_id", HOOK_IDS)
@@ -408,6 +428,134 @@ def test_hook_fails_on_a_broken_repository(
     result = run_hook(hook_id, ci_repo)
     assert result.returncode == code, result.stdout + result.stderr
     assert message in result.stdout + result.stderr
+
+
+# pre-commit itself: `pre-commit try-repo` installs the hooks from a git repository of
+# this source, as users get them, into its own virtualenv (pip reaches PyPI for the
+# dependencies once per test module; PRE_COMMIT_HOME keeps the environment).
+
+HOOK_SOURCES = ("pyproject.toml", "README.md", "LICENSE", ".pre-commit-hooks.yaml", "digsync")
+
+
+def _git(cwd: Path, *args: str) -> None:
+    subprocess.run(
+        ["git", "-c", "user.name=digsync tests", "-c", "user.email=tests@invalid", *args],
+        cwd=cwd,
+        check=True,
+        capture_output=True,
+    )
+
+
+@pytest.fixture(scope="module")
+def hook_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """This source tree as a one-commit git repository (try-repo clones its HEAD)."""
+    repo = tmp_path_factory.mktemp("hook-repo")
+    for name in HOOK_SOURCES:
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, repo / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(source, repo / name)
+    _git(repo, "init", "-q")
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-q", "-m", "hooks under test")
+    return repo
+
+
+@pytest.fixture(scope="module")
+def pre_commit_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("pre-commit-home")
+
+
+def try_repo(
+    hook_id: str, repo: Path, hook_repo: Path, home: Path
+) -> subprocess.CompletedProcess[str]:
+    """`pre-commit try-repo HOOK_REPO HOOK --all-files` in repo (made a git repository)."""
+    if not (repo / ".git").exists():
+        _git(repo, "init", "-q")
+    _git(repo, "add", "-A")
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV") and not k.startswith("PRE_COMMIT")
+    }
+    env["PRE_COMMIT_HOME"] = str(home)
+    command = [tool("pre-commit"), "try-repo", str(hook_repo), hook_id, "--all-files"]
+    return subprocess.run(
+        [*command, "--color", "never"], cwd=repo, env=env, capture_output=True, text=True
+    )
+
+
+@pytest.fixture
+def pre_commit(hook_repo: Path, pre_commit_home: Path) -> Any:
+    def run(hook_id: str, repo: Path) -> subprocess.CompletedProcess[str]:
+        return try_repo(hook_id, repo, hook_repo, pre_commit_home)
+
+    return run
+
+
+def _output(result: subprocess.CompletedProcess[str]) -> str:
+    """What pre-commit printed for the hook: the lines after try-repo's config banner."""
+    return result.stdout.split("=" * 79)[-1] + result.stderr
+
+
+def test_pre_commit_validate_fails_on_a_broken_config_in_a_subfolder(
+    ci_repo: Path, pre_commit: Any
+) -> None:
+    broken = (ci_repo / "config.yaml").read_text().replace("frequency: daily", "frequency: dayly")
+    (ci_repo / "sub").mkdir()
+    (ci_repo / "sub" / "config.yaml").write_text(broken)
+    result = pre_commit("digsync-validate", ci_repo)
+    out = _output(result)
+    assert result.returncode == 1, out
+    assert "config.yaml: ok" in out
+    assert "sub/config.yaml: 1 error(s)" in out
+    assert re.search(r"sub/config\.yaml:\d+:\d+: sync\.schedule\.frequency: expected one of", out)
+
+
+def test_pre_commit_validate_passes_other_tools_configs(tmp_path: Path, pre_commit: Any) -> None:
+    """A repository with its digsync config in teams/a/ and no config.yaml at the top."""
+    repo = tmp_path / "monorepo"
+    (repo / "teams" / "a").mkdir(parents=True)
+    shutil.copy(EXAMPLE, repo / "teams" / "a" / "config.yaml")
+    (repo / ".circleci").mkdir()
+    (repo / ".circleci" / "config.yml").write_text("version: 2.1\njobs: {}\nworkflows: {}\n")
+    (repo / "docs").mkdir()
+    (repo / "docs" / "config.yaml").write_text("site_name: handbook\ntheme: material\n")
+    result = pre_commit("digsync-validate", repo)
+    out = _output(result)
+    assert result.returncode == 0, out
+    assert "digsync validate" in out and "Passed" in out
+    (repo / "teams" / "a" / "config.yaml").write_text("scope: {}\nsemantic_database: {}\n")
+    failed = pre_commit("digsync-validate", repo)
+    assert failed.returncode == 1, _output(failed)
+    assert "teams/a/config.yaml" in _output(failed)
+
+
+def test_pre_commit_generate_check_passes_on_the_workflows_layout(
+    ci_repo: Path, pre_commit: Any
+) -> None:
+    result = pre_commit("digsync-generate-check", ci_repo)
+    out = _output(result)
+    assert result.returncode == 0, out
+    assert "Passed" in out
+
+
+def test_pre_commit_generate_check_prints_a_summary_when_stale(
+    ci_repo: Path, pre_commit: Any
+) -> None:
+    _change_schedule(ci_repo)
+    result = pre_commit("digsync-generate-check", ci_repo)
+    out = _output(result)
+    assert result.returncode == 1, out
+    assert "config.yaml: 1 generated file(s) differ from a fresh render:" in out
+    assert "update  workflows/semantic_layer_sync/semantic_layer_sync.dig  (+2 -2)" in out
+    assert (
+        "generated files are out of date: run "
+        "digsync generate --config config.yaml --project-dir workflows"
+    ) in out
+    assert "@@" not in out, "a summary, not a diff"
+    assert len(out.strip().splitlines()) < 15, out
 
 
 # --- editor support: the JSON Schema ------------------------------------------------
@@ -547,7 +695,29 @@ def test_dockerfile_serves_as_non_root_with_a_health_check() -> None:
     assert "urllib.request.urlopen('http://127.0.0.1:8000/healthz'" in probe[2]
     compile(probe[2], "<healthcheck>", "exec")
     assert not re.search(r"\b(curl|wget)\b", health)
-    assert any("pip install /wheels/digsync-" in run for run in by_word["RUN"])
+    runs = by_word["RUN"]
+    assert any("pip install --require-hashes -r /tmp/requirements.lock" in run for run in runs)
+    assert any("pip install --no-deps /wheels/digsync-" in run for run in runs)
+    assert "pip check" in runs[-1]
+
+
+def test_dockerfile_installs_only_hashed_locks() -> None:
+    """Each pip install is a hashed lock or the wheel just built, without its deps."""
+    steps = instructions(DOCKERFILE)
+    installs = [
+        part.strip()
+        for word, args in steps
+        if word == "RUN"
+        for part in args.split("&&")
+        if "pip install" in part
+    ]
+    assert installs == [
+        "pip install --require-hashes -r requirements-build.lock",
+        "pip install --require-hashes -r /tmp/requirements.lock",
+        "pip install --no-deps /wheels/digsync-*.whl",
+    ]
+    (wheel,) = [args for word, args in steps if word == "RUN" and "pip wheel" in args]
+    assert "--no-deps --no-build-isolation" in wheel
 
 
 def test_dockerfile_bakes_in_no_secret() -> None:
@@ -608,7 +778,8 @@ def test_dockerignore_sends_only_what_the_build_copies() -> None:
     readme = found.group(1)
     kept = [
         "pyproject.toml", readme, "digsync/cli.py", "digsync/templates/config.yaml",
-        "digsync/runtime/sync.py", "digsync/server/static/index.html",
+        "digsync/runtime/sync.py", "digsync/server/static/index.html", "LICENSE",
+        "requirements.lock", "requirements-build.lock",
     ]  # fmt: skip
     dropped = [
         ".venv/bin/python", ".git/HEAD", "tests/test_cli.py", ".digsync/p/ledger.jsonl",
@@ -616,7 +787,7 @@ def test_dockerignore_sends_only_what_the_build_copies() -> None:
     ]  # fmt: skip
     assert [p for p in kept if _ignored(p, patterns)] == []
     assert [p for p in dropped if not _ignored(p, patterns)] == []
-    assert {"pyproject.toml", readme, "digsync"} <= set(sources)
+    assert {"pyproject.toml", readme, "LICENSE", "digsync", "requirements.lock"} <= set(sources)
     assert [p for p in sources if _ignored(p, patterns)] == []
 
 
@@ -690,8 +861,13 @@ def test_container_command_serves_and_passes_its_health_check(tmp_path: Path) ->
     )
     try:
         assert server.stdout is not None
-        first = server.stdout.readline()
-        assert first.startswith("digsync serve: open http://0.0.0.0:"), first
+        # uvicorn's log lines (stderr, merged here) come first; digsync's once it accepts.
+        lines: list[str] = []
+        while len(lines) < 10 and lines[-1:] != [""]:
+            lines.append(server.stdout.readline())
+            if lines[-1].startswith("digsync serve: open "):
+                break
+        assert lines[-1].startswith("digsync serve: open http://0.0.0.0:"), lines
         healthy = subprocess.run([sys.executable, *probe[1:]], capture_output=True, text=True)
         assert healthy.returncode == 0, healthy.stderr
     finally:

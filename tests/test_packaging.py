@@ -1,4 +1,4 @@
-"""`pip install digsync` from a built wheel works in a clean venv, with its package data.
+"""The built wheel (`pip install` of it) works in a clean venv, with its package data.
 
 Offline by design. The wheel is built with ``python -m build --wheel --no-isolation``
 from a copy of the source (so the work tree gets no build/ or egg-info), using the
@@ -17,6 +17,8 @@ checks that.
 from __future__ import annotations
 
 import os
+import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -24,6 +26,7 @@ import sysconfig
 import tomllib
 import zipfile
 from collections.abc import Iterator
+from email.parser import HeaderParser
 from importlib import metadata
 from pathlib import Path
 
@@ -72,7 +75,7 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     work = tmp_path_factory.mktemp("wheel")
     src = work / "src"
     src.mkdir()
-    for name in ("pyproject.toml", "README.md"):
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
         shutil.copy2(ROOT / name, src / name)
     shutil.copytree(
         ROOT / "digsync", src / "digsync", ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
@@ -116,6 +119,7 @@ def test_wheel_declares_the_console_script(wheel: Path) -> None:
     with zipfile.ZipFile(wheel) as archive:
         entry_points = archive.read(f"digsync-{__version__}.dist-info/entry_points.txt")
     assert "digsync = digsync.cli:main" in entry_points.decode()
+    assert "digsync-hook = digsync.hooks:main" in entry_points.decode()
 
 
 @pytest.fixture(scope="module")
@@ -213,3 +217,240 @@ def test_missing_build_tools_fail_with_the_install_command(monkeypatch: pytest.M
     message = str(failure.value)
     assert "setuptools>=77 (installed: 1.0), wheel (not installed)" in message
     assert f"{sys.executable} -m pip install 'setuptools>=77' 'wheel'" in message
+
+
+# --- metadata: license, URLs, the serve extra ---------------------------------------
+
+SERVE_STACK = ("fastapi", "uvicorn", "anyio")
+
+
+def _pyproject() -> dict[str, object]:
+    return tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+
+
+def test_wheel_metadata_declares_license_urls_and_the_serve_extra(wheel: Path) -> None:
+    with zipfile.ZipFile(wheel) as archive:
+        info = f"digsync-{__version__}.dist-info"
+        meta = HeaderParser().parsestr(archive.read(f"{info}/METADATA").decode())
+        assert archive.read(f"{info}/licenses/LICENSE") == (ROOT / "LICENSE").read_bytes()
+    assert meta["License-Expression"] == "Apache-2.0"
+    assert meta.get_all("License-File") == ["LICENSE"]
+    urls = dict(u.split(", ", 1) for u in meta.get_all("Project-URL"))
+    assert {"Homepage", "Source", "Issues", "Documentation", "Changelog"} <= set(urls)
+    classifiers = meta.get_all("Classifier")
+    assert "Programming Language :: Python :: 3.11" in classifiers
+    assert "Typing :: Typed" in classifiers
+    assert not [c for c in classifiers if c.startswith("License ::")], "License-Expression"
+    assert meta.get_all("Provides-Extra") == ["serve"]
+    requires = meta.get_all("Requires-Dist")
+    core = [r for r in requires if "extra ==" not in r]
+    serve = [r for r in requires if 'extra == "serve"' in r]
+    assert not [r for r in core if r.lower().startswith(SERVE_STACK)], core
+    assert sorted(r.split("<")[0].split(">")[0] for r in serve) == sorted(SERVE_STACK)
+    for requirement in requires:  # ranges, not pins: the locks pin
+        assert "==" not in requirement.split(";")[0], requirement
+
+
+def test_license_is_the_full_apache_2_text() -> None:
+    text = (ROOT / "LICENSE").read_text(encoding="utf-8")
+    assert _pyproject()["project"]["license"] == "Apache-2.0"  # type: ignore[index]
+    assert text.lstrip().startswith("Apache License\n                           Version 2.0")
+    for section in range(1, 10):
+        assert f"\n   {section}. " in text, f"section {section}"
+    assert "END OF TERMS AND CONDITIONS" in text
+    assert "APPENDIX: How to apply the Apache License to your work." in text
+    assert len(text.split()) > 1500
+
+
+# --- hashed locks -------------------------------------------------------------------
+
+LOCKS = ("requirements.lock", "requirements-dev.lock", "requirements-build.lock",
+         "requirements-e2e.lock")  # fmt: skip
+
+
+def _canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def locked(name: str) -> dict[str, str]:
+    """{package: version} of a lock file; every entry pinned with == and hashed."""
+    text = (ROOT / name).read_text(encoding="utf-8").replace("\\\n", " ")
+    pins: dict[str, str] = {}
+    for line in text.splitlines():
+        line = " ".join(line.split("#", 1)[0].split())
+        if not line:
+            continue
+        found = re.fullmatch(
+            r"([A-Za-z0-9][\w.-]*)==(\S+)(?: ;[^-]*)?((?: --hash=sha256:[0-9a-f]{64})+)", line
+        )
+        assert found, f"{name}: not a hashed pin: {line[:120]}"
+        pins[_canonical(found.group(1))] = found.group(2)
+    assert pins, name
+    return pins
+
+
+def _group(name: str) -> list[str]:
+    """A dependency group's requirements, include-group resolved (PEP 735)."""
+    groups = _pyproject()["dependency-groups"]
+    assert isinstance(groups, dict)
+    out: list[str] = []
+    for item in groups[name]:
+        out += _group(item["include-group"]) if isinstance(item, dict) else [item]
+    return out
+
+
+def test_locks_are_hashed_pins() -> None:
+    for name in LOCKS:
+        locked(name)
+
+
+def test_locks_meet_pyproject() -> None:
+    from packaging.requirements import Requirement
+
+    project = _pyproject()["project"]
+    assert isinstance(project, dict)
+    runtime = [*project["dependencies"], *project["optional-dependencies"]["serve"]]
+    for lock, requirements in [
+        ("requirements.lock", runtime),
+        ("requirements-dev.lock", [*runtime, *_group("dev")]),
+        ("requirements-build.lock", _group("build")),
+        ("requirements-e2e.lock", _group("e2e")),
+    ]:
+        pins = locked(lock)
+        for text in requirements:
+            requirement = Requirement(text)
+            version = pins.get(_canonical(requirement.name))
+            assert version is not None, f"{lock} lacks {text}: run make lock"
+            assert requirement.specifier.contains(version, prereleases=True), (
+                f"{lock} has {requirement.name}=={version}, outside {text}: run make lock"
+            )
+    for text in _group("dev") + _group("build") + _group("e2e"):  # tools: exact pins
+        assert re.fullmatch(r"[\w.-]+==[\w.]+", text), text
+
+
+def test_locks_agree_and_the_dev_lock_holds_what_ships() -> None:
+    """What the tests run (dev lock) is what the image and make run install."""
+    dev = locked("requirements-dev.lock")
+    for name in ("requirements.lock", "requirements-build.lock"):
+        pins = locked(name)
+        assert {p: v for p, v in pins.items() if dev.get(p) != v} == {}, name
+
+
+def test_makefile_and_dockerfile_install_hashed_locks_only() -> None:
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    installs = [
+        line.split("install", 1)[1].split()
+        for line in makefile.replace("\\\n", " ").splitlines()
+        if re.match(r"\t\$\(PIP\) install ", line)
+    ]
+    assert installs, "the Makefile installs nothing with $(PIP)"
+    for args in installs:
+        assert "--require-hashes" in args or args[-3:] == ["--no-build-isolation", "-e", "."], args
+    assert "pip install --require-hashes -r requirements.lock" not in makefile  # via $(PIP)
+    for lock in ("requirements.lock", "requirements-build.lock", "requirements-dev.lock",
+                 "requirements-e2e.lock"):  # fmt: skip
+        assert f"-r {lock}" in makefile, lock
+    dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    assert "--require-hashes -r requirements-build.lock" in dockerfile
+    assert "--require-hashes -r /tmp/requirements.lock" in dockerfile
+
+
+# --- install instructions -----------------------------------------------------------
+
+INSTRUCTION_FILES = sorted(
+    [ROOT / "README.md", ROOT / "Dockerfile", *(ROOT / "docs").rglob("*.md")]
+    + [p for p in (ROOT / "examples").rglob("*") if p.is_file()]
+)
+
+
+def bare_installs(text: str) -> list[str]:
+    """pip install arguments that name digsync from an index (no direct reference):
+    ``digsync``, ``digsync==0.1.0``, ``'digsync[serve]'``, ``digsync>=0.1``."""
+    found = []
+    for line in text.replace("\\\n", " ").splitlines():
+        for match in re.finditer(r"pip3?\s+install\s+(.*)", line):
+            try:
+                words = shlex.split(match.group(1), comments=True)
+            except ValueError:
+                words = match.group(1).split()
+            for word in words:
+                if word in ("&&", "||", ";", "|") or word.startswith("`"):
+                    break
+                if re.match(r"digsync(\[[^\]]*\])?\s*([=<>~!].*)?$", word) and "@" not in word:
+                    found.append(word)
+    return found
+
+
+def test_bare_installs_finds_index_installs_only() -> None:
+    text = (
+        "$ pip install digsync\n"
+        'run: python -m pip install "digsync==${V}" && echo\n'
+        "pip install 'digsync[serve]'\n"
+        '$ pip install "digsync @ git+https://github.com/o/digsync@0123abc"\n'
+        "pip install -e . && pip install /wheels/digsync-0.1.0-py3-none-any.whl\n"
+        "pip install --require-hashes -r requirements.lock\n"
+    )
+    assert bare_installs(text) == ["digsync", "digsync==${V}", "digsync[serve]"]
+
+
+@pytest.mark.parametrize("path", INSTRUCTION_FILES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_no_instruction_installs_digsync_by_name_from_pypi(path: Path) -> None:
+    """digsync is not on PyPI: whatever claims the name there would run with TD_API_KEY.
+    Install instructions name the repository at a pinned commit instead."""
+    assert bare_installs(path.read_text(encoding="utf-8", errors="replace")) == []
+
+
+# --- light installs: the serve stack is imported only by serve ----------------------
+
+_HEAVY = ("fastapi", "uvicorn", "anyio", "starlette", "pydantic")
+
+
+def test_validate_lint_and_generate_import_no_server_stack(tmp_path: Path) -> None:
+    code = f"""
+import sys
+from digsync.cli import main
+from digsync.hooks import main as hook
+example = {str(EXAMPLE)!r}
+assert main(["validate", "--config", example]) == 0
+assert main(["generate", "--config", example, "--project-dir", "out"]) == 0
+assert main(["lint", "--profile", "td", "out/semantic_layer_sync"]) == 0
+assert main(["schedule", "--config", example]) == 0
+assert hook(["generate-check", "--config", example, "--project-dir", "out"]) == 0
+import digsync.server.service  # digsync watch's code
+print(sorted(m for m in sys.modules if m.partition(".")[0] in {_HEAVY!r}))
+"""
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines()[-1] == "[]"
+
+
+_BLOCK = f"""
+import importlib.abc, sys
+class Missing(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.partition(".")[0] in {_HEAVY!r}:
+            raise ModuleNotFoundError(f"No module named {{name!r}}", name=name)
+        return None
+sys.meta_path.insert(0, Missing())
+"""
+
+
+def test_serve_without_the_extra_names_it(tmp_path: Path) -> None:
+    shutil.copy(EXAMPLE, tmp_path / "config.yaml")
+    code = _BLOCK + "from digsync.cli import main\nsys.exit(main(['serve']))\n"
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True)
+    assert (out.returncode, out.stdout) == (2, "")
+    assert out.stderr == (
+        "error: digsync serve needs the serve extra (uvicorn is not installed): "
+        "pip install 'digsync[serve]'\n"
+    )
+
+
+def test_watch_and_validate_run_without_the_extra(tmp_path: Path) -> None:
+    code = _BLOCK + (
+        f"from digsync.cli import main\n"
+        f"import digsync.server.service\n"
+        f"sys.exit(main(['validate', '--config', {str(EXAMPLE)!r}]))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr

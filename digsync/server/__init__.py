@@ -1,6 +1,10 @@
 """``digsync serve``: the Config API, the webhook trigger and the web UI on uvicorn.
 
 Public: :func:`run_server` (the command) and :func:`digsync.server.app.create_app`.
+
+FastAPI, uvicorn and anyio come with the ``serve`` extra (``pip install 'digsync[serve]'``)
+and are imported only when the server starts: this package's own import needs none of
+them (``digsync watch`` uses its service code).
 """
 
 from __future__ import annotations
@@ -47,13 +51,40 @@ def server_config(app: Any, host: str, port: int, log_level: str = "info") -> An
     )
 
 
+# The top-level modules of the serve extra and what they pull in.
+SERVE_MODULES = frozenset(
+    {"fastapi", "uvicorn", "anyio", "starlette", "pydantic", "pydantic_core", "h11", "click"}
+)
+SERVE_EXTRA_HINT = "pip install 'digsync[serve]'"
+
+
+def missing_extra(exc: ModuleNotFoundError) -> UsageError | None:
+    """The usage error for a module of the serve extra that is not installed."""
+    missing = (exc.name or "").partition(".")[0]
+    if missing not in SERVE_MODULES:
+        return None
+    return UsageError(
+        f"digsync serve needs the serve extra ({missing} is not installed): {SERVE_EXTRA_HINT}"
+    )
+
+
 def run_server(config_path: str, host: str, port: int, choice: TargetChoice) -> int:
-    """Serve until Ctrl-C; refuse a non-loopback address unless DIGSYNC_API_TOKEN is set."""
-    import uvicorn
+    """Serve until Ctrl-C; refuse a non-loopback address unless DIGSYNC_API_TOKEN is set.
+
+    Port 0 takes a free port; the line printed once the server accepts names the port
+    it bound."""
+    try:
+        import uvicorn
+
+        from digsync.server.app import create_app
+    except ModuleNotFoundError as exc:
+        error = missing_extra(exc)
+        if error is None:
+            raise
+        raise error from None
 
     from digsync.config import load_config
     from digsync.errors import ConfigError
-    from digsync.server.app import create_app
     from digsync.server.settings import ServerSettings, is_loopback
 
     settings = ServerSettings.from_env(config_path, choice, host)
@@ -72,9 +103,15 @@ def run_server(config_path: str, host: str, port: int, choice: TargetChoice) -> 
             print(problem, file=sys.stderr)
         print(f"{config_path} has errors; saves are refused until they are fixed", file=sys.stderr)
     sock = listen(host, port)
-    server = uvicorn.Server(server_config(create_app(settings), host, port))
-    url = url_of(host, sock.getsockname()[1])
-    print(f"digsync serve: open {url}  (Ctrl-C to stop)", flush=True)
+    url = url_of(host, sock.getsockname()[1])  # the bound port: port 0 takes a free one
+
+    class Server(uvicorn.Server):
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets=sockets)
+            if self.started:  # the app has started and the socket accepts connections
+                print(f"digsync serve: open {url}  (Ctrl-C to stop)", flush=True)
+
+    server = Server(server_config(create_app(settings), host, sock.getsockname()[1]))
     with contextlib.suppress(KeyboardInterrupt):  # uvicorn re-raises Ctrl-C after shutdown
         server.run(sockets=[sock])
     return 0
