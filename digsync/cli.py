@@ -100,7 +100,9 @@ DESCRIPTIONS = {
     "history": "List the project's revisions on the server beside the local push ledger: "
     "when, who, which config and the result.",
     "rollback": "Push an earlier revision's files again as a new revision, so the server "
-    "runs them; config.yaml is left alone and the output says how to match it.",
+    "runs them; a revision with the content the server already runs is not pushed again. "
+    "config.yaml is left alone and the output says how to match it, unless "
+    "--restore-config writes the config that revision was pushed from over it.",
     "sync": "Detect schema changes in the warehouse and sync column metadata into the "
     "semantic layer, as the workflow's tasks do. Without --apply it only shows the plan.",
     "serve": "Serve the Config API and the web UI for one config file until Ctrl-C.",
@@ -130,7 +132,10 @@ EXAMPLES = {
     ],
     "status": ["digsync status --target td", "digsync status --config a.yaml --config b.yaml"],
     "history": ["digsync history --target td", "digsync history --json"],
-    "rollback": ["digsync rollback --target td", "digsync rollback digsync-0123456789ab"],
+    "rollback": [
+        "digsync rollback --target td",
+        "digsync rollback digsync-0123456789ab --restore-config",
+    ],
     "sync": ["digsync sync --verbose", "digsync sync --apply --approve --json"],
     "serve": ["digsync serve", "digsync serve --config conf/config.yaml --port 8080 --target td"],
     "watch": [
@@ -174,9 +179,11 @@ def _add_config(p: argparse.ArgumentParser, many: bool = False) -> None:
 
 
 def _add_target(p: argparse.ArgumentParser) -> None:
+    from digsync.targets import TARGETS  # the one list: the schema's target.type too
+
     p.add_argument(
         "--target",
-        choices=("local", "td", "digdag", "tdx"),
+        choices=TARGETS,
         help="where to push (default: $DIGSYNC_TARGET, config target.type, local)",
     )
     p.add_argument(
@@ -226,9 +233,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--output",
         metavar="FILE.dig",
-        help="write the .dig here, its query files beside it (default: <workflow.name>.dig)",
+        help="write the .dig here, its query files beside it (default: the project in "
+        "build/<project>/ beside config.yaml)",
     )
-    p.add_argument("--project-dir", metavar="DIR", help="write each project into DIR/<project>/")
+    p.add_argument(
+        "--project-dir",
+        metavar="DIR",
+        help="write each project into DIR/<project>/ (default: build/ beside config.yaml; "
+        "never the local target's folder)",
+    )
     p.add_argument("--project", metavar="NAME", help="override workflow.project")
     p.add_argument(
         "--check",
@@ -333,6 +346,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="REVISION",
         help="revision to restore (default: the one before the current)",
     )
+    p.add_argument(
+        "--restore-config",
+        action="store_true",
+        help="also write the config that revision was pushed from over config.yaml (the "
+        "old file kept under .digsync/; refused, nothing changed, when no copy is kept)",
+    )
     _add_config(p)
     _add_target(p)
     p.add_argument("--json", action="store_true", help="machine-readable output")
@@ -356,7 +375,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("serve", "serve the Config API and web UI")
     _add_config(p)
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    p.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
     _add_target(p)
     p.set_defaults(func=cmd_serve)
 
@@ -505,6 +524,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
         project_dir=args.project_dir,
         project=args.project,
         check=args.check,
+        target=getattr(args, "target", None),
     )
     if args.json:
         doc = result.to_json()
@@ -547,11 +567,14 @@ def cmd_plan(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         _fail_json(args, exc)
         return 2
+    warnings = [w for plan in plans for w in plan.config.warnings]
     if args.json:
-        print(json.dumps({"plans": [p.to_json() for p in plans]}, indent=2))
+        doc = {"plans": [p.to_json() for p in plans], "warnings": _warnings_json(warnings)}
+        print(json.dumps(doc, indent=2))
     else:
-        from digsync.output import print_plan
+        from digsync.output import print_plan, print_warnings
 
+        print_warnings(warnings)
         for plan in plans:
             print_plan(plan)
     return 1 if any(p.changed for p in plans) else 0
@@ -587,15 +610,29 @@ def _push(
     expect: str | None,
     schedule_from: str | None,
     project: str | None = None,
+    warn: bool = False,
 ) -> int:
-    from digsync.output import print_push_summary
+    """Push and report; ``warn`` adds the configs' warnings (generate printed its own)."""
+    from digsync.output import config_warnings, print_push_summary, print_warnings
 
     results = _push_results(args, paths, jobs, expect, schedule_from, project)
+    warnings = config_warnings(paths) if warn else []
     if getattr(args, "json", False):
-        print(json.dumps(_results_json(results), indent=2))
+        doc = _results_json(results)
+        if warn:
+            doc["warnings"] = _warnings_json(warnings)
+        print(json.dumps(doc, indent=2))
     else:
+        print_warnings(warnings)
         print_push_summary(results)
     return 1 if any(r.status == "failed" for r in results) else 0
+
+
+def _warnings_json(warnings: Sequence[Any]) -> list[dict[str, Any]]:
+    """Config warnings (as validate reports them) in the problem shape."""
+    from digsync.errors import problem_json
+
+    return [problem_json(w) for w in warnings]
 
 
 def _results_json(results: Sequence[Any]) -> dict[str, Any]:
@@ -621,7 +658,7 @@ def cmd_push(args: argparse.Namespace) -> int:
         from digsync.preview import iso_z
 
         schedule_from = iso_z(parse_instant(args.schedule_from, dt.UTC, "--schedule-from"))
-    return _push(args, _configs(args), args.jobs, args.expect_revision, schedule_from)
+    return _push(args, _configs(args), args.jobs, args.expect_revision, schedule_from, warn=True)
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -640,6 +677,12 @@ def cmd_status(args: argparse.Namespace) -> int:
         for r in reports:
             state = "in sync" if r.in_sync else "drift"
             print(f"{r.project}: {state} (server revision {r.server_revision or 'none'})")
+            if r.rolled_back:
+                back = r.rolled_back
+                print(
+                    f"  rolled back: the server runs {back['revision']}, revision "
+                    f"{back['to']} rolled back from {back['from']}"
+                )
             for line in r.drift:
                 print(f"  - {line}")
     return 0 if all(r.in_sync for r in reports) else 1
@@ -683,14 +726,24 @@ def cmd_rollback(args: argparse.Namespace) -> int:
 
     config = load_config(args.config)
     with opened(config, _choice(args)) as (target, ledger):
-        result = rollback(config, target, ledger, args.revision)
+        result = rollback(config, target, ledger, args.revision, restore_config=args.restore_config)
     if args.json:
         print(json.dumps(result._asdict(), indent=2))
+        return 0
+    if result.status == "unchanged":
+        print(
+            f"{result.project}: unchanged: the server already runs the content of "
+            f"{result.to_revision} (revision {result.new_revision}); nothing pushed"
+        )
     else:
         print(
             f"{result.project}: rolled back to {result.to_revision} "
             f"(was {result.from_revision}); pushed as {result.new_revision}"
         )
+    if result.config_restored:
+        kept = f" (the old one kept at {result.config_backup})" if result.config_backup else ""
+        print(f"config_restored: true: wrote {result.config_path}{kept}")
+    if result.status != "unchanged" or result.config_restored:
         print(result.advice)
     return 0
 
@@ -777,8 +830,8 @@ def cmd_sync(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     from digsync.server import run_server
 
-    if not 0 < args.port < 65536:
-        raise UsageError("--port: expected 1-65535")
+    if not 0 <= args.port < 65536:
+        raise UsageError("--port: expected 0-65535 (0: a free port, printed at start)")
     return run_server(args.config, args.host, args.port, _choice(args))
 
 

@@ -309,20 +309,57 @@ def _schedule(v: Validator, s: dict[str, Any]) -> ScheduleSettings:
     return ScheduleSettings(frequency, tz, _check_directive(v, block, tz, kind))
 
 
-def _interval(v: Validator, minutes: int) -> tuple[str, object]:
+def _interval_block(minutes: int) -> tuple[str, object] | None:
     """Digdag's minutes_interval>: N is the cron pattern */N on the minute field, so it is
-    a true interval only when N divides 60; whole hours that divide a day become cron>."""
+    a true interval only when N divides 60; whole hours that divide a day become cron>.
+    None: Digdag cannot run every ``minutes`` minutes."""
+    if minutes < 1:
+        return None
     if 60 % minutes == 0:
         return "minutes_interval>", minutes
     hours, rest = divmod(minutes, 60)
     if rest == 0 and 24 % hours == 0:
         return "cron>", "0 0 * * *" if hours == 24 else f"0 */{hours} * * *"
+    return None
+
+
+INTERVAL_MINUTES: tuple[int, ...] = tuple(n for n in range(1, 1441) if _interval_block(n))
+"""Every interval_minutes Digdag can keep: the one list the check accepts and its hint
+names (divisors of 60, then whole hours that divide 24)."""
+
+
+def interval_hint() -> str:
+    """The hint of the interval_minutes error, naming every value of INTERVAL_MINUTES."""
+    minutes = [n for n in INTERVAL_MINUTES if n <= 60]
+    hours = [n for n in INTERVAL_MINUTES if n > 60]
+    return (
+        f"use a divisor of 60 ({_runs(minutes)}), a whole number of hours that divides 24 "
+        f"({_runs(hours)}), or frequency: custom"
+    )
+
+
+def _runs(values: list[int]) -> str:
+    """1, 2, 3, 4, 10 -> '1-4, 10' (three or more consecutive values as a range)."""
+    parts: list[str] = []
+    start = 0
+    for i, n in enumerate(values):
+        if i + 1 < len(values) and values[i + 1] == n + 1:
+            continue
+        run = values[start : i + 1]
+        parts.append(f"{run[0]}-{run[-1]}" if len(run) > 2 else ", ".join(map(str, run)))
+        start = i + 1
+    return ", ".join(parts)
+
+
+def _interval(v: Validator, minutes: int) -> tuple[str, object]:
+    block = _interval_block(minutes)
+    if block is not None:
+        return block
     v.add(
         (*SCHEDULE_PATH, "interval_minutes"),
         f"Digdag cannot run every {minutes} minutes: minutes_interval>: N matches minutes "
         f"*/N of each hour, so runs would not be {minutes} minutes apart",
-        "use a divisor of 60 (1-6, 10, 12, 15, 20, 30, 60), a whole number of hours that "
-        "divides 24 (120, 180, 240, 360, 480, 720, 1440), or frequency: custom",
+        interval_hint(),
     )
     return "minutes_interval>", minutes
 
@@ -333,7 +370,25 @@ def _check_timezone(v: Validator, tz: str) -> None:
     try:
         parse_timezone(tz)
     except ScheduleError as exc:
-        v.add((*SCHEDULE_PATH, "timezone"), str(exc))
+        message, hint = _split_hint(str(exc))
+        if isinstance(tz, str) and not (hint or "").startswith("did you mean"):
+            hint = _zone_suggestion(tz) or hint
+        v.add((*SCHEDULE_PATH, "timezone"), message, hint)
+
+
+def _split_hint(text: str) -> tuple[str, str | None]:
+    """'Unknown time zone name: X (did you mean ...?)' -> the message and the hint."""
+    m = re.fullmatch(r"(.*?) \((.*)\)", text, re.DOTALL)
+    return (m.group(1), m.group(2)) if m else (text, None)
+
+
+def _zone_suggestion(tz: str) -> str | None:
+    """A did-you-mean for a mistyped IANA name (Europe/Londn -> Europe/London)."""
+    if not tz or tz[0] in "+-" or "/" not in tz:
+        return None
+    from zoneinfo import available_timezones
+
+    return suggest(tz, sorted(available_timezones()))
 
 
 def _check_directive(

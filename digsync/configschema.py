@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from digsync.regions import WORKFLOW_HOSTS
 from digsync.spec import Spec, to_json_schema
+from digsync.targets import TARGETS
 
 DEFAULT_IMAGE = "treasuredata/customscript-python:3.12.11-td0"
 FREQUENCIES = ("manual", "hourly", "daily", "weekly", "monthly", "interval", "custom")
@@ -348,10 +350,8 @@ SECTIONS["target"] = Spec(
     "object",
     "Where push sends the project (no secrets here: the API key comes from TD_API_KEY).",
     properties={
-        "type": Spec("string", "Push target.", "local", enum=("local", "td", "digdag", "tdx")),
-        "region": Spec(
-            "string", "td: Treasure Data region.", "us", enum=("us", "jp", "eu01", "ap02", "ap03")
-        ),
+        "type": Spec("string", "Push target.", "local", enum=TARGETS),
+        "region": Spec("string", "td: Treasure Data region.", "us", enum=tuple(WORKFLOW_HOSTS)),
         "endpoint": Spec(
             "string",
             "td or digdag: server URL, instead of the region's. It receives the push "
@@ -360,7 +360,11 @@ SECTIONS["target"] = Spec(
             pattern=r"https?://[^\s]+",
             pattern_hint="an http(s):// URL",
         ),
-        "workflows_dir": Spec("string", "local: folder that holds <project>/.", "workflows"),
+        "workflows_dir": Spec(
+            "string",
+            "local: folder that holds <project>/, relative to config.yaml's folder.",
+            "workflows",
+        ),
         "profile": Spec(
             "string",
             "tdx: the tdx profile to push with (tdx --profile NAME; its site and login). "

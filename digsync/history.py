@@ -26,7 +26,11 @@ def state_dir(config_path: str | Path) -> Path:
 
 
 def who() -> str:
-    """The person or token recorded as the author of a change."""
+    """The person recorded as the author of a change: $DIGSYNC_USER, else the OS user.
+
+    The one identity rule: the CLI records this, and so does the Config API when no token
+    is used (the server process's user); with a token, the API records the token's name.
+    One person on one machine shows as one name, whichever way they changed things."""
     name = os.environ.get("DIGSYNC_USER")
     if name:
         return name

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from digsync.plan import Plan
 from digsync.push import PushResult
@@ -76,3 +77,23 @@ def print_push_summary(results: Sequence[PushResult]) -> None:
         f"{pushed} pushed, {len(results) - pushed - failed} unchanged, {failed} failed",
         file=sys.stderr,
     )
+
+
+def print_warnings(warnings: Sequence[Any]) -> None:
+    """Config warnings on stderr, one line each, as validate prints them."""
+    for warning in warnings:
+        print(warning, file=sys.stderr)
+
+
+def config_warnings(paths: Sequence[str]) -> list[Any]:
+    """The warnings of each config that loads (one that does not is reported by the push)."""
+    from digsync.config import load_config
+    from digsync.errors import DigsyncError
+
+    found: list[Any] = []
+    for path in paths:
+        try:
+            found.extend(load_config(path).warnings)
+        except DigsyncError:
+            continue
+    return found

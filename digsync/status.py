@@ -20,6 +20,7 @@ class Status(NamedTuple):
     server_revision: str | None
     drift: list[str]
     pending: dict[str, Any] | None = None
+    rolled_back: dict[str, Any] | None = None  # {"to", "from", "revision"}: see rolled_back
 
     @property
     def in_sync(self) -> bool:
@@ -33,6 +34,7 @@ class Status(NamedTuple):
             "server_revision": self.server_revision,
             "last_push": self.last_push,
             "pending": self.pending,
+            "rolled_back": self.rolled_back,
         }
 
 
@@ -44,16 +46,31 @@ def pending_line(marker: dict[str, Any]) -> str:
     )
 
 
+def rolled_back_line(path: str, back: dict[str, Any]) -> str:
+    """A rollback the server runs and config.yaml has moved past, in words."""
+    return (
+        f"the server runs {back['revision']}, a rollback to revision {back['to']} (rolled "
+        f"back from {back['from']}); {path} is ahead of it, so digsync push would undo the "
+        f"rollback (digsync rollback {back['to']} --restore-config makes {path} match)"
+    )
+
+
 def status(config: Config, target: Target, ledger: Ledger) -> Status:
     """Compare the three states and say, in words, each way they differ."""
+    from digsync.rollback import rolled_back
+
     files = render_project(config, config_label(config)).files
     local = content_hash(files)
     last = ledger.last_success()
     remote = target.current(config.project)
     marker = pending.read(ledger.dir)
     drift: list[str] = [pending_line(marker)] if marker else []
+    back = rolled_back(ledger, remote.revision if remote else None)
     if last is None:
         drift.append("nothing has been pushed from here yet")
+    elif back is not None and last.get("revision") == back["revision"]:
+        if last.get("content_hash") != local:
+            drift.append(rolled_back_line(str(config.path), back))
     elif last.get("content_hash") != local:
         drift.append(
             f"{config.path} changed since the last push ({last.get('time')}); run digsync plan"
@@ -81,7 +98,7 @@ def status(config: Config, target: Target, ledger: Ledger) -> Status:
             f"project secret(s) {', '.join(missing)} not set on the server (the "
             "notifications that use them would fail); run digsync push to set them"
         )
-    return Status(config.project, config.content_hash, last, remote.revision, drift, marker)
+    return Status(config.project, config.content_hash, last, remote.revision, drift, marker, back)
 
 
 def history(config: Config, target: Target, ledger: Ledger) -> list[dict[str, Any]]:

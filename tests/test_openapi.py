@@ -126,7 +126,7 @@ def test_if_match_is_declared_where_it_is_honoured(doc: dict[str, Any]) -> None:
     others = [name for name, op in by_id(doc).items() if "If-Match" in header_parameters(op)]
     assert others == ["saveConfig"]
     query = [p["name"] for p in by_id(doc)["saveConfig"]["parameters"] if p["in"] == "query"]
-    assert query == ["adopt"]  # kept
+    assert query == ["adopt", "confirm_undo_rollback"]  # kept
 
 
 def test_etag_response_header_is_declared(doc: dict[str, Any]) -> None:

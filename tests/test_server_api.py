@@ -255,6 +255,7 @@ def test_status_reports_sync_and_target(client: httpx.Client) -> None:
         "drift": [],
         "pending": None,
         "target": "local",
+        "rolled_back": None,
     }
 
 
@@ -271,8 +272,8 @@ def test_history_lists_the_audit_newest_first_and_the_revisions(
     body = client.get(f"{API}/history").json()
     assert body["project"] == PROJECT
     assert [(a["action"], a["who"], a["result"], a["revision"]) for a in body["audit"]] == [
-        ("save", "local", "pushed", second),
-        ("save", "local", "pushed", first),
+        ("save", "tester", "pushed", second),  # $DIGSYNC_USER, as the CLI records
+        ("save", "tester", "pushed", first),
     ]
     assert set(body["audit"][0]) == {
         "time",
@@ -303,8 +304,10 @@ def test_rollback_re_pushes_the_previous_revision(client: httpx.Client, config: 
     assert r.status_code == 200, r.text
     body = r.json()
     assert set(body) == {
-        "success", "project", "from_revision", "to_revision", "new_revision", "advice"
+        "success", "project", "from_revision", "to_revision", "new_revision", "advice",
+        "status", "config_restored", "config_path", "config_backup",
     }  # fmt: skip
+    assert (body["status"], body["config_restored"]) == ("pushed", False)
     assert (body["success"], body["from_revision"], body["to_revision"]) == (True, second, first)
     assert body["new_revision"] == f"{first}-rollback"
     assert 'daily>: "03:00:00"' in DIG.read_text()

@@ -17,6 +17,7 @@ from fastapi.staticfiles import StaticFiles
 
 from digsync import __version__
 from digsync.errors import ConfigError, DigsyncError, problem_json
+from digsync.history import who
 from digsync.server import schemas, security
 from digsync.server.configfile import Busy
 from digsync.server.errors import ApiError, install, invalid_config
@@ -25,6 +26,7 @@ from digsync.server.service import (
     ConfigService,
     RollbackRefused,
     StaleETag,
+    UndoesRollback,
 )
 from digsync.server.settings import ServerSettings
 from digsync.server.webhook import Debouncer
@@ -135,7 +137,9 @@ def create_app(settings: ServerSettings) -> FastAPI:
 
     async def body_of(request: Request) -> tuple[str, Any]:
         """Auth, JSON content type, size and syntax, in that order: (author, data)."""
-        author = security.authorise(request, settings.tokens)
+        # one identity per person: the token's name, else the server process's OS user
+        # (or $DIGSYNC_USER), as the CLI records it
+        author = security.authorise(request, settings.tokens) if settings.tokens else who()
         security.require_json(request)
         return author, security.parse_json(await security.read_body(request))
 
@@ -177,11 +181,19 @@ def create_app(settings: ServerSettings) -> FastAPI:
             **schemas.json_body(
                 schemas.CONFIG,
                 'the config, or {"config": {...}}; If-Match is honoured; ?adopt=true replaces '
-                "a project on the target that digsync did not make",
+                "a project on the target that digsync did not make; "
+                "?confirm_undo_rollback=true pushes over a rollback the server runs (409 "
+                "undoes_rollback without it)",
             ),
             "parameters": [
                 {
                     "name": "adopt",
+                    "in": "query",
+                    "required": False,
+                    "schema": {"type": "string", "enum": ["true", "1"]},
+                },
+                {
+                    "name": "confirm_undo_rollback",
                     "in": "query",
                     "required": False,
                     "schema": {"type": "string", "enum": ["true", "1"]},
@@ -194,7 +206,8 @@ def create_app(settings: ServerSettings) -> FastAPI:
         author, body = await body_of(request)
         if_match = request.headers.get("if-match")
         adopt = request.query_params.get("adopt") in ("1", "true")
-        outcome = await pools.run(pools.write, service.save, body, if_match, author, adopt)
+        confirm = request.query_params.get("confirm_undo_rollback") in ("1", "true")
+        outcome = await pools.run(pools.write, service.save, body, if_match, author, adopt, confirm)
         headers = {"ETag": outcome.etag}
         if outcome.needs_adopt:
             raise ApiError(
@@ -288,15 +301,28 @@ def create_app(settings: ServerSettings) -> FastAPI:
         responses=_errors(*WRITE_ERRORS, 404, 409, 500, 502, 503),
         openapi_extra={
             **schemas.NEEDS_TOKEN,
-            **schemas.json_body(schemas.ROLLBACK_BODY, '{"revision": "<name>"} or {}'),
+            **schemas.json_body(
+                schemas.ROLLBACK_BODY,
+                '{"revision": "<name>", "restore_config": true} (both optional); '
+                "restore_config writes the config that revision was pushed from over "
+                "config.yaml (409 no_config_copy, nothing changed, when none is kept)",
+            ),
         },
     )
     async def rollback(request: Request) -> JSONResponse:
         author, body = await body_of(request)
-        revision = body.get("revision") if isinstance(body, dict) else None
-        if not isinstance(body, dict) or (revision is not None and not isinstance(revision, str)):
-            raise ApiError(400, "invalid_request", 'expected {"revision": "<name>"} or {}')
-        return JSONResponse(await pools.run(pools.write, _rollback, service, revision, author))
+        usage = 'expected {"revision": "<name>", "restore_config": true|false} or {}'
+        if not isinstance(body, dict) or set(body) - {"revision", "restore_config"}:
+            raise ApiError(400, "invalid_request", usage)
+        revision = body.get("revision")
+        restore = body.get("restore_config", False)
+        if (revision is not None and not isinstance(revision, str)) or not isinstance(
+            restore, bool
+        ):
+            raise ApiError(400, "invalid_request", usage)
+        return JSONResponse(
+            await pools.run(pools.write, _rollback, service, revision, author, restore)
+        )
 
     @app.post(
         f"{API}/webhook",
@@ -346,15 +372,26 @@ def _call(fn: Any, *args: Any) -> Any:
         ) from None
     except ConfigMissing as exc:
         raise ApiError(404, "not_found", str(exc)) from None
+    except UndoesRollback as exc:
+        raise ApiError(
+            409,
+            "undoes_rollback",
+            "The server runs a rollback; saving this config would push over it. Nothing "
+            "was saved; send the save again with ?confirm_undo_rollback=true to do it",
+            details=str(exc),
+            extra={"rolled_back": {k: exc.rolled_back.get(k) for k in ("to", "from", "revision")}},
+        ) from None
     except RollbackRefused as exc:
-        raise ApiError(409, "rollback_failed", str(exc)) from None
+        raise ApiError(409, exc.code, str(exc)) from None
     except DigsyncError as exc:  # the target: unreachable, refused, or not set up
         raise ApiError(502, "target_error", "the push target failed", details=str(exc)) from None
 
 
-def _rollback(service: ConfigService, revision: str | None, author: str) -> dict[str, Any]:
+def _rollback(
+    service: ConfigService, revision: str | None, author: str, restore_config: bool = False
+) -> dict[str, Any]:
     try:
-        return service.rollback(revision, author)
+        return service.rollback(revision, author, restore_config)
     except (ConfigError, RollbackRefused, ConfigMissing, Busy):
         raise
     except DigsyncError as exc:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from digsync.configschema import json_schema
 
@@ -29,6 +29,17 @@ class ProblemOut(_Model):
     text: str
 
 
+class RolledBackOut(_Model):
+    """The rollback the server runs: to the revision ``to``, from ``from`` (the revision
+    it replaced), pushed as ``revision``."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    to: str | None
+    from_: str | None = Field(alias="from")
+    revision: str | None
+
+
 class ErrorOut(_Model):
     error: str | list[str]
     code: str
@@ -36,6 +47,7 @@ class ErrorOut(_Model):
     problems: list[ProblemOut] | None = None
     etag: str | None = None
     pending: bool | None = None
+    rolled_back: RolledBackOut | None = None  # 409 undoes_rollback
 
 
 class HealthOut(_Model):
@@ -109,6 +121,7 @@ class StatusOut(_Model):
     drift: list[str]
     pending: PendingOut | None
     target: str
+    rolled_back: RolledBackOut | None
 
 
 class AuditOut(_Model):
@@ -144,6 +157,10 @@ class RollbackOut(_Model):
     to_revision: str
     new_revision: str
     advice: str
+    status: str  # pushed | unchanged (the server already ran that content)
+    config_restored: bool
+    config_path: str | None
+    config_backup: str | None
 
 
 class AcceptedOut(_Model):
@@ -201,7 +218,10 @@ def json_body(schema: dict[str, Any], description: str) -> dict[str, Any]:
 
 ROLLBACK_BODY: dict[str, Any] = {
     "type": "object",
-    "properties": {"revision": {"type": "string", "minLength": 1}},
+    "properties": {
+        "revision": {"type": "string", "minLength": 1},
+        "restore_config": {"type": "boolean"},
+    },
     "additionalProperties": False,
 }
 WEBHOOK_BODY: dict[str, Any] = {"type": "object", "description": "any JSON; it is signed"}

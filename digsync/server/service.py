@@ -53,7 +53,23 @@ class ConfigMissing(UsageError):
 
 
 class RollbackRefused(DigsyncError):
-    """Nothing to roll back to, or no such revision."""
+    """Nothing to roll back to, no such revision, or no config copy to restore."""
+
+    def __init__(self, message: str, code: str = "rollback_failed") -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class UndoesRollback(RollbackRefused):
+    """The save would push over a rollback the server runs; nothing was written."""
+
+    def __init__(self, back: dict[str, Any]) -> None:
+        super().__init__(
+            f"the server runs {back['revision']}, a rollback to {back['to']} (from "
+            f"{back['from']}); saving this config would push it and undo the rollback",
+            "undoes_rollback",
+        )
+        self.rolled_back = back
 
 
 class _NotYaml(ConfigError):
@@ -64,7 +80,13 @@ class TargetFailed(DigsyncError):
     """The target could not be read or written; the message has every secret masked."""
 
 
-_OWN_ERRORS = (ConfigError, StaleETag, ConfigMissing, RollbackRefused, TargetFailed)
+_OWN_ERRORS = (
+    ConfigError,
+    StaleETag,
+    ConfigMissing,
+    RollbackRefused,
+    TargetFailed,
+)
 
 
 class SaveOutcome(NamedTuple):
@@ -191,13 +213,22 @@ class ConfigService:
     # --- writing ----------------------------------------------------------------------
 
     def save(
-        self, body: Any, if_match: str | None = None, author: str = "local", adopt: bool = False
+        self,
+        body: Any,
+        if_match: str | None = None,
+        author: str | None = None,
+        adopt: bool = False,
+        confirm_undo_rollback: bool = False,
     ) -> SaveOutcome:
         """Check, write config.yaml, push when the project changed; all under the lock.
         ``adopt`` lets the push replace a project on the target that digsync did not make.
+        While the server runs a rollback, a save that would push over it is refused
+        (UndoesRollback) unless ``confirm_undo_rollback``; one that leaves config.yaml as
+        it is pushes nothing.
 
-        Raises StaleETag (nothing written) or ConfigError (nothing written).
+        Raises StaleETag, ConfigError or UndoesRollback (nothing written).
         """
+        author = author or who()
         data = candidate(body)
         with configfile.locked(self.path, self.lock_wait):
             snap = configfile.read(self.path)
@@ -211,10 +242,22 @@ class ConfigService:
                 raise ConfigError([Problem(None, "", str(exc))]) from None
             config = parse_config(text, self.label)  # what lands on disk is valid
             new = text.encode("utf-8")
+            back = None if confirm_undo_rollback else self._rollback_kept(config)
+            if back is not None and back.get("undone") and new != snap.data:
+                raise UndoesRollback(back)
             if new != snap.data:
                 configfile.save(self.path, new)
             secrets = self.hidden(stored, data)
-            result = self._push(config, secrets, author, adopt)
+            if back is not None:  # no change: the rollback the server runs stays
+                result = PushResult(
+                    config.project,
+                    "unchanged",
+                    back["revision"],
+                    f"config.yaml is unchanged; the server keeps running {back['revision']}, "
+                    f"the rollback to {back['to']}; nothing pushed",
+                )
+            else:
+                result = self._push(config, secrets, author, adopt)
             self._record("save", author, config, stored, data, secrets, result)
         return _outcome(configfile.etag_of(new), result, config.warnings)
 
@@ -257,6 +300,29 @@ class ConfigService:
         if result.status == "failed":
             pending.mark(self.state / config.project, result.message)
         return result
+
+    def _rollback_kept(self, config: Config) -> dict[str, Any] | None:
+        """The rollback the server runs (as status's ``rolled_back``), with ``undone``:
+        whether pushing ``config`` would replace it. None when the server runs no rollback
+        or cannot be asked (the push then reports the target's failure)."""
+        from digsync.project import content_hash
+        from digsync.render import config_label, render_project
+        from digsync.rollback import last_rollback, rolled_back
+
+        ledger = Ledger(self.state, config.project)
+        entry = last_rollback(ledger)
+        if entry is None:
+            return None
+        try:
+            target, ledger = self.pool.get(config)
+            remote = target.current(config.project)
+        except (DigsyncError, OSError):
+            return None
+        back = rolled_back(ledger, remote.revision if remote else None)
+        if back is None:
+            return None
+        files = render_project(config, config_label(config)).files  # as push renders
+        return {**back, "undone": content_hash(files) != entry.get("content_hash")}
 
     def _last_pushed(self, config: Config) -> Any:
         ledger = Ledger(self.state, config.project)
@@ -304,9 +370,10 @@ class ConfigService:
             kind = target.kind
             report = status(config, target, ledger)  # its drift names a pending push
             drift, revision = list(report.drift), report.server_revision
+            back = report.rolled_back
         except DigsyncError as exc:
             # down, or not set up (no TD_API_KEY): say so, and keep the pending push
-            drift, revision = [f"cannot read the target's state: {exc}"], None
+            drift, revision, back = [f"cannot read the target's state: {exc}"], None, None
             if marker is not None:
                 drift.insert(0, pending_line(marker))
         drift = [scrub(line, hidden) for line in drift]
@@ -317,6 +384,7 @@ class ConfigService:
             "drift": drift,
             "pending": marker,
             "target": kind,
+            "rolled_back": back,
         }
 
     def _target_kind(self, config: Config) -> str:
@@ -347,10 +415,15 @@ class ConfigService:
         ]
         return {"project": config.project, "audit": audit, "revisions": revisions}
 
-    def rollback(self, revision: str | None, author: str = "local") -> dict[str, Any]:
-        """Re-push an earlier revision as a new one (config.yaml is left alone)."""
-        from digsync.rollback import rollback
+    def rollback(
+        self, revision: str | None, author: str | None = None, restore_config: bool = False
+    ) -> dict[str, Any]:
+        """Re-push an earlier revision as a new one; config.yaml is left alone unless
+        ``restore_config``: then the config that revision was pushed from replaces it,
+        under the same lock as saves (refused, nothing changed, when no copy is kept)."""
+        from digsync.rollback import NoConfigCopy, rollback
 
+        author = author or who()
         with configfile.locked(self.path, self.lock_wait), self._masked_failures():
             config = self._config()
             target, ledger = self.pool.get(config)
@@ -362,20 +435,25 @@ class ConfigService:
                 "diff": "",
             }
             try:
-                result = rollback(config, target, ledger, revision, author)
+                result = rollback(
+                    config, target, ledger, revision, author, restore_config, lock=False
+                )
+            except NoConfigCopy as exc:
+                raise RollbackRefused(str(exc), "no_config_copy") from None
             except UsageError as exc:
                 raise RollbackRefused(str(exc)) from None
             except DigsyncError as exc:  # the push failed: a change attempted is recorded
                 message = scrub(str(exc), self.hidden())
                 self.audit.append({**entry, "result": "failed", "message": message})
                 raise TargetFailed(message) from None
+            restored = f"; restored {result.config_path}" if result.config_restored else ""
             self.audit.append(
                 {
                     **entry,
-                    "result": "pushed",
+                    "result": result.status,
                     "revision": result.new_revision,
                     "message": f"rolled back to {result.to_revision} "
-                    f"(was {result.from_revision}); {result.advice}",
+                    f"(was {result.from_revision}){restored}; {result.advice}",
                 }
             )
         return {"success": True, **result._asdict()}
