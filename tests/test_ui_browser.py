@@ -503,11 +503,16 @@ def test_keyboard_only_save(ui: Ui) -> None:
     page.keyboard.press("Space")
     ui.saved_result()
     assert "hourly>" in ui.pushed_digs()[-1]
-    # Enter in a text field submits the form too
+    # Enter in a text field does not save: a push needs the button
     first = ui.fake.revisions(PROJECT)[-1].name
     page.locator("#schedule-time").focus()
     page.keyboard.press("Control+A")
     page.keyboard.type("30:00")
+    page.keyboard.press("Enter")
+    expect(page.locator("#schedule-after-description")).to_have_text("every hour at :30 (UTC)")
+    expect(page.locator("#dirty-note")).to_have_text("Unsaved changes")
+    assert len(ui.fake.revisions(PROJECT)) == 1
+    tab_to(page, "save-button")
     page.keyboard.press("Enter")
     ui.saved_again(first)
     assert 'hourly>: "30:00"' in ui.pushed_digs()[-1]

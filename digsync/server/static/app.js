@@ -18,6 +18,20 @@
     timezone: "UTC",
   };
   const WEEKDAYS = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
+  // Labels for the values /openapi.json lists; a value it adds shows under its own name.
+  const FREQUENCY_LABELS = {
+    manual: "Manual (no schedule)",
+    hourly: "Hourly",
+    daily: "Daily",
+    weekly: "Weekly",
+    monthly: "Monthly",
+    interval: "Every N minutes",
+    custom: "Custom (cron)",
+  };
+  const SYNC_MODE_TEXT = {
+    full: ["Full", "Every column, every run."],
+    delta: ["Delta", "Only what changed since the last sync."],
+  };
   const EVENTS = [
     { key: "on_error", title: "When a sync fails" },
     { key: "on_sync_complete", title: "When a sync completes" },
@@ -37,6 +51,10 @@
     saving: false,
     timeMemo: {}, // the time last used by hourly and by day-based frequencies
     confirmAction: null,
+    enums: {}, // key path -> the values components.schemas.Config allows
+    before: undefined, // the last schedule the server was known to run (a good preview)
+    after: null,
+    status: null, // the last good /status answer
   };
 
   const $ = (id) => document.getElementById(id);
@@ -229,6 +247,77 @@
     input.focus();
   }
 
+  // --- the schema: the one list of allowed values ---------------------------------------
+
+  // Every enum in components.schemas.Config by key path ("sync.schedule.frequency").
+  function collectEnums(schema, root, path, out, depth) {
+    if (!schema || typeof schema !== "object" || depth > 12) return out;
+    if (typeof schema.$ref === "string" && schema.$ref.startsWith("#/")) {
+      schema = getPath(root, schema.$ref.slice(2).split("/")) || {};
+    }
+    if (Array.isArray(schema.enum) && path.length) out[path.join(".")] = schema.enum.map(String);
+    for (const [key, sub] of Object.entries(schema.properties || {})) {
+      collectEnums(sub, root, path.concat(key), out, depth + 1);
+    }
+    if (schema.items) collectEnums(schema.items, root, path, out, depth + 1);
+    for (const list of ["anyOf", "oneOf", "allOf"]) {
+      for (const sub of schema[list] || []) collectEnums(sub, root, path, out, depth + 1);
+    }
+    return out;
+  }
+
+  async function loadSchema() {
+    let doc = null;
+    try {
+      const response = await fetch("/openapi.json", { cache: "no-store", credentials: "same-origin" });
+      if (response.ok) doc = await response.json();
+    } catch (_) {
+      doc = null;
+    }
+    const config = doc && getPath(doc, ["components", "schemas", "Config"]);
+    state.enums = config ? collectEnums(config, doc, [], {}, 0) : {};
+    renderEnumOptions();
+  }
+
+  function enumOf(keyPath) {
+    return state.enums[keyPath] || [];
+  }
+
+  function renderEnumOptions() {
+    const select = $("schedule-frequency");
+    select.replaceChildren(
+      ...enumOf("sync.schedule.frequency").map((value) =>
+        el("option", { value, text: FREQUENCY_LABELS[value] || value })
+      )
+    );
+    const modes = $("sync-mode-options");
+    modes.replaceChildren();
+    for (const mode of enumOf("sync.sync_mode")) {
+      const [label, hint] = SYNC_MODE_TEXT[mode] || [mode, ""];
+      const id = "sync-mode-" + mode;
+      const input = el("input", {
+        type: "radio",
+        name: "sync-mode",
+        id,
+        value: mode,
+        "aria-describedby": hint ? id + "-hint" : null,
+      });
+      input.addEventListener("change", () => {
+        if (input.checked) setPath(state.config, ["sync", "sync_mode"], mode);
+        edited();
+      });
+      modes.append(
+        el(
+          "div",
+          { className: "field field-check" },
+          input,
+          el("label", { for: id, text: label }),
+          hint ? el("p", { className: "hint", id: id + "-hint", text: hint }) : null
+        )
+      );
+    }
+  }
+
   // --- loading --------------------------------------------------------------------------
 
   async function loadConfig(options) {
@@ -289,8 +378,7 @@
 
   function renderSchedule() {
     state.problemsSignature = null; // error slots must be placed again
-    const frequency = scheduleValue("frequency");
-    $("schedule-enabled").checked = scheduleValue("enabled") !== false;
+    const frequency = shownFrequency();
     const select = $("schedule-frequency");
     ensureOption(select, frequency);
     select.value = frequency;
@@ -313,14 +401,22 @@
     select.append(el("option", { value, text: value + " (not recognised)" }));
   }
 
-  // Show only the fields that the chosen frequency uses.
+  // One control says whether it runs on a schedule: "enabled: false" shows as Manual.
+  function shownFrequency() {
+    return scheduleValue("enabled") === false ? "manual" : scheduleValue("frequency");
+  }
+
+  // Show only the fields that the chosen frequency uses (Manual needs no time zone).
   function updateScheduleFields() {
-    const frequency = scheduleValue("frequency");
-    const enabled = scheduleValue("enabled") !== false;
+    const frequency = shownFrequency();
+    const manual = frequency === "manual";
     for (const field of $("schedule-fieldset").querySelectorAll("[data-show]")) {
       const show = field.dataset.show;
-      field.hidden = show !== "always" && !(enabled && show.split(" ").includes(frequency));
+      field.hidden = show === "scheduled" ? manual : !show.split(" ").includes(frequency);
     }
+    $("schedule-frequency-hint").textContent = manual
+      ? "No schedule: the workflow runs only when started by hand."
+      : "";
     const hourly = frequency === "hourly";
     $("schedule-time-label").textContent = hourly
       ? "Minute and second past each hour (MM:SS)"
@@ -363,12 +459,9 @@
   }
 
   function bindSchedule() {
-    $("schedule-enabled").addEventListener("change", (e) => {
-      setSchedule("enabled", e.target.checked);
-      updateScheduleFields();
-      edited();
-    });
     $("schedule-frequency").addEventListener("change", (e) => {
+      // A schedule switched off with "enabled: false" is switched on by any frequency.
+      if (e.target.value !== "manual" && schedule().enabled === false) setSchedule("enabled", undefined);
       changeFrequency(e.target.value);
       edited();
     });
@@ -472,18 +565,13 @@
         edited();
       });
     }
-    for (const mode of ["full", "delta"]) {
-      $("sync-mode-" + mode).addEventListener("change", (e) => {
-        if (e.target.checked) setPath(state.config, ["sync", "sync_mode"], mode);
-        edited();
-      });
-    }
   }
 
   function renderSyncMode() {
     const mode = getPath(state.config, ["sync", "sync_mode"]) || "full";
-    $("sync-mode-full").checked = mode === "full";
-    $("sync-mode-delta").checked = mode === "delta";
+    for (const input of document.querySelectorAll('input[name="sync-mode"]')) {
+      input.checked = input.value === mode;
+    }
   }
 
   // --- the form: notifications ----------------------------------------------------------
@@ -681,8 +769,12 @@
     return state.config !== null && stableJson(state.config) !== stableJson(state.original);
   }
 
+  // Save & push is off until the draft differs from the config as loaded or last saved.
   function updateDirty() {
-    $("dirty-note").textContent = isDirty() ? "Unsaved changes" : "";
+    const dirty = isDirty();
+    $("dirty-note").textContent = dirty ? "Unsaved changes" : "";
+    $("save-button").disabled = !dirty;
+    $("save-hint").textContent = dirty ? "" : "Nothing to save: the form matches config.yaml.";
   }
 
   function edited() {
@@ -906,7 +998,7 @@
         announce(r.data.changed ? "Preview ready: the workflow changes." : "Preview ready: no change.");
       }
     } else if (r.status === 400) {
-      clearRuns();
+      clearAfter();
       $("schedule-preview-state").textContent = "Fix the problems shown in the form to see the runs.";
       showProblems(problemsFrom(r.data), { summary: fromButton, focus: fromButton });
       if (fromButton) $("diff-panel").hidden = true;
@@ -923,16 +1015,28 @@
     $("schedule-preview").setAttribute("aria-busy", "false");
   }
 
-  function clearRuns() {
-    for (const which of ["after", "before"]) {
-      $("schedule-" + which + "-description").textContent = "";
-      $("schedule-" + which + "-runs").replaceChildren();
-    }
+  // The draft is invalid: only "after" is unknown. What runs now stays as it was.
+  function clearAfter() {
+    state.after = null;
+    $("schedule-after-description").textContent = "";
+    $("schedule-after-runs").replaceChildren();
+    renderBefore();
+    renderWeek();
   }
 
   function renderSchedulePreview(sched) {
-    renderRuns("after", sched.after, "No schedule: manual runs only.");
-    renderRuns("before", sched.before, "Nothing pushed yet.");
+    state.before = sched.before || null;
+    state.after = sched.after || null;
+    renderRuns("after", state.after, "No schedule: manual runs only.");
+    renderBefore();
+    renderWeek();
+  }
+
+  // "Now" is the last schedule the server was known to run: from the last good preview,
+  // never emptied by a draft the server cannot preview.
+  function renderBefore() {
+    if (state.before === undefined) return; // not known yet
+    renderRuns("before", state.before, "Nothing pushed yet.");
   }
 
   function renderRuns(which, sched, empty) {
@@ -944,16 +1048,199 @@
       return;
     }
     description.textContent = sched.description || empty;
+    const format = runFormatter(sched.timezone);
+    const now = Date.now();
     for (const run of sched.next_runs || []) {
-      list.append(
-        el(
-          "li",
-          {},
-          el("time", { datetime: run.run_time, text: formatTime(run.run_time) }),
-          el("span", { className: "session", text: " (session " + formatTime(run.session_time) + ")" })
-        )
+      const at = new Date(run.run_time);
+      const session = new Date(run.session_time);
+      const li = el(
+        "li",
+        { className: "run" },
+        el("time", { className: "run-when", datetime: run.run_time, text: format(at, run.run_time) }),
+        el("span", { className: "run-rel", text: " · " + relative(at.getTime() - now) })
       );
+      if (!Number.isNaN(session.getTime())) {
+        li.append(
+          el(
+            "span",
+            { className: "session" },
+            "session " + format(session, run.session_time)
+          )
+        );
+      }
+      list.append(li);
     }
+  }
+
+  // --- dates as a person reads them: "Mon 7 Dec 03:00 GMT+9 · in 6 h" ---------------------
+
+  function isoOffset(iso) {
+    const m = /([+-]\d\d:?\d\d|Z)$/.exec(iso || "");
+    if (!m || m[1] === "Z") return 0;
+    const sign = m[1][0] === "-" ? -1 : 1;
+    const digits = m[1].slice(1).replace(":", "");
+    return sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2)));
+  }
+
+  function offsetName(minutes) {
+    if (!minutes) return "UTC";
+    const a = Math.abs(minutes);
+    const hm = String(Math.floor(a / 60)).padStart(2, "0") + ":" + String(a % 60).padStart(2, "0");
+    return "UTC" + (minutes < 0 ? "-" : "+") + hm;
+  }
+
+  const formatters = new Map();
+
+  // format(date, iso): the run in the schedule's time zone (Intl.DateTimeFormat). An
+  // offset zone ("+09:00") Intl does not know is shown from the wall clock of the ISO text.
+  function runFormatter(timezone) {
+    const key = String(timezone || "UTC");
+    if (formatters.has(key)) return formatters.get(key);
+    const options = {
+      weekday: "short",
+      day: "numeric",
+      month: "short",
+      hour: "2-digit",
+      minute: "2-digit",
+      second: "2-digit",
+      hourCycle: "h23",
+    };
+    let intl = null;
+    let named = true;
+    try {
+      intl = new Intl.DateTimeFormat("en-GB", { ...options, timeZone: key, timeZoneName: "short" });
+    } catch (_) {
+      named = false;
+      intl = new Intl.DateTimeFormat("en-GB", { ...options, timeZone: "UTC" });
+    }
+    const format = (date, iso) => {
+      if (Number.isNaN(date.getTime())) return formatTime(iso);
+      const offset = isoOffset(iso);
+      const shown = named ? date : new Date(date.getTime() + offset * 60000);
+      const part = {};
+      for (const p of intl.formatToParts(shown)) part[p.type] = p.value;
+      const seconds = part.second && part.second !== "00" ? ":" + part.second : "";
+      const zone = named ? part.timeZoneName || key : offsetName(offset);
+      return (
+        part.weekday + " " + part.day + " " + part.month + " " +
+        part.hour + ":" + part.minute + seconds + " " + zone
+      );
+    };
+    formatters.set(key, format);
+    return format;
+  }
+
+  function relative(ms) {
+    const minutes = Math.round(ms / 60000);
+    if (minutes <= 0) return "now";
+    if (minutes < 60) return "in " + minutes + " min";
+    const hours = Math.round(minutes / 60);
+    if (hours < 48) return "in " + hours + " h";
+    return "in " + Math.round(hours / 24) + " d";
+  }
+
+  // --- the week strip: a 7-day timeline of runs, now and after ----------------------------
+
+  const WEEK_MS = 7 * 86400000;
+  const SVG = "http://www.w3.org/2000/svg";
+
+  function svg(tag, attrs) {
+    const node = document.createElementNS(SVG, tag);
+    for (const [name, value] of Object.entries(attrs || {})) node.setAttribute(name, String(value));
+    return node;
+  }
+
+  // The runs of a schedule inside [start, end): the listed next runs, continued when
+  // they repeat at one fixed interval (hourly, daily, every N minutes).
+  function runsInWindow(sched, start, end) {
+    const listed = ((sched && sched.next_runs) || [])
+      .map((r) => new Date(r.run_time).getTime())
+      .filter((t) => !Number.isNaN(t))
+      .sort((a, b) => a - b);
+    const times = listed.slice();
+    let complete = listed.length === 0;
+    if (listed.length >= 3) {
+      const gaps = listed.slice(1).map((t, i) => t - listed[i]);
+      const gap = gaps[0];
+      if (gap > 0 && gaps.every((g) => g === gap)) {
+        for (let t = listed[listed.length - 1] + gap; t < end && times.length < 5000; t += gap) {
+          times.push(t);
+        }
+        complete = true;
+      }
+    }
+    if (!complete && listed.length && listed[listed.length - 1] >= end) complete = true;
+    return { times: times.filter((t) => t >= start && t < end), complete };
+  }
+
+  function renderWeek() {
+    const body = $("week-strip-body");
+    const text = $("week-strip-text");
+    const reference = [state.after, state.before].find((x) => x && (x.next_runs || []).length);
+    const offset = reference ? isoOffset(reference.next_runs[0].run_time) : 0;
+    const now = Date.now();
+    // Day columns start at midnight, today, in the schedule's time zone.
+    const local = now + offset * 60000;
+    const start = local - (local % 86400000) - offset * 60000;
+    const end = start + WEEK_MS;
+    const dayName = new Intl.DateTimeFormat("en-GB", { weekday: "short", day: "numeric", timeZone: "UTC" });
+    const days = [];
+    for (let i = 0; i < 7; i++) days.push(dayName.format(new Date(start + offset * 60000 + i * 86400000)));
+
+    const head = el("div", { className: "week-days", "aria-hidden": "true" }, el("span"));
+    for (const d of days) head.append(el("span", { text: d }));
+    const rows = [head];
+    const sentences = [];
+    const shortTime = new Intl.DateTimeFormat("en-GB", {
+      weekday: "short",
+      hour: "2-digit",
+      minute: "2-digit",
+      hourCycle: "h23",
+      timeZone: "UTC",
+    });
+    for (const [which, label, sched, empty] of [
+      ["now", "Now", state.before, "nothing pushed yet"],
+      ["after", "After", state.after, "no scheduled runs"],
+    ]) {
+      const known = which === "now" ? state.before !== undefined : state.after !== null;
+      const { times, complete } = runsInWindow(sched, start, end);
+      const strip = svg("svg", {
+        class: "week-row-svg",
+        viewBox: "0 0 700 24",
+        preserveAspectRatio: "none",
+        "aria-hidden": "true",
+        focusable: "false",
+        "data-runs": times.length,
+        id: "week-" + which,
+      });
+      strip.append(svg("rect", { x: 0, y: 0, width: 700, height: 24, class: "week-bg" }));
+      for (let i = 1; i < 7; i++) {
+        strip.append(svg("line", { x1: i * 100, x2: i * 100, y1: 0, y2: 24, class: "week-day-line" }));
+      }
+      const nowX = ((now - start) / WEEK_MS) * 700;
+      strip.append(svg("line", { x1: nowX, x2: nowX, y1: 0, y2: 24, class: "week-now" }));
+      for (const t of times) {
+        const x = ((t - start) / WEEK_MS) * 700;
+        strip.append(svg("rect", { x: x - 1, y: 4, width: 2, height: 16, class: "week-run week-run-" + which }));
+      }
+      rows.push(el("div", { className: "week-row" }, el("span", { className: "week-label", text: label }), strip));
+      let sentence;
+      if (!known) sentence = label + ": not known yet.";
+      else if (!sched) sentence = label + ": " + empty + ".";
+      else {
+        const count = times.length + (complete ? "" : " or more");
+        sentence = label + ": " + count + " run" + (times.length === 1 ? "" : "s") + " in the next 7 days";
+        if (times.length && times.length <= 14) {
+          sentence += " (" + times.map((t) => shortTime.format(new Date(t + offset * 60000))).join(", ") + ")";
+        } else if (times.length > 14) {
+          sentence += ", about " + Math.round(times.length / 7) + " a day";
+        }
+        sentence += ".";
+      }
+      sentences.push(sentence);
+    }
+    body.replaceChildren(...rows);
+    text.textContent = "Runs in the next 7 days, from " + days[0] + " to " + days[6] + ". " + sentences.join(" ");
   }
 
   function renderDiffPanel(data, focus) {
@@ -1008,6 +1295,7 @@
 
   async function save(options) {
     const adopt = Boolean(options && options.adopt);
+    const confirmUndo = Boolean(options && options.confirmUndo);
     if (state.saving || state.config === null) return;
     // The save's answer supersedes any preview still pending or on its way.
     window.clearTimeout(state.previewTimer);
@@ -1019,15 +1307,19 @@
     announce("Saving…");
     const payload = buildPayload();
     const headers = state.etag ? { "If-Match": state.etag } : {};
-    const r = await api("POST", adopt ? "/config?adopt=true" : "/config", payload, headers);
+    const query = [adopt ? "adopt=true" : "", confirmUndo ? "confirm_undo_rollback=true" : ""]
+      .filter(Boolean)
+      .join("&");
+    const r = await api("POST", "/config" + (query ? "?" + query : ""), payload, headers);
     state.saving = false;
     button.removeAttribute("aria-disabled");
     button.classList.remove("is-busy");
+    updateDirty();
     const data = r.data || {};
     if (r.ok) return saved(payload, data);
     if (r.status === 400 && data.code !== "invalid_json") {
       hideResult();
-      clearRuns();
+      clearAfter();
       $("schedule-preview-state").textContent = "Fix the problems shown in the form to see the runs.";
       showProblems(problemsFrom(data), { summary: true, focus: true });
       announce("Not saved: fix the problems listed.");
@@ -1035,8 +1327,10 @@
       needToken(save, Boolean(readToken() || memoryToken));
     } else if (r.status === 412) {
       showConflict();
+    } else if (data.code === "undoes_rollback") {
+      askToUndoRollback(data, options);
     } else if (data.code === "adopt_required") {
-      askToAdopt(payload, data);
+      askToAdopt(payload, data, options);
     } else if (data.code === "push_failed") {
       pushFailed(payload, data);
     } else {
@@ -1066,7 +1360,7 @@
       body.push(el("ul", {}, ...items));
     }
     showProblems(data.warnings || [], { summary: false });
-    showResult("success", "Saved", body, false);
+    showResult("success", "Saved", body, true);
     announce(
       data.workflowUpdated
         ? "Saved and pushed revision " + data.revision + "."
@@ -1119,8 +1413,37 @@
     );
   }
 
+  // The server runs a rolled-back revision: a save would push config.yaml over it.
+  function askToUndoRollback(data, options) {
+    const rolled = (state.status && state.status.rolled_back) || {};
+    const again = el("button", {
+      type: "button",
+      className: "button button-danger",
+      id: "undo-rollback-save",
+      text: "Save and undo the rollback",
+    });
+    again.addEventListener("click", () => save({ ...(options || {}), confirmUndo: true }));
+    const to = rolled.to ? [" (revision ", code(String(rolled.to)), ")"] : [];
+    showResult(
+      "error",
+      "Not saved: this save would undo the rollback",
+      [
+        el(
+          "p",
+          {},
+          "The server runs an earlier revision",
+          ...to,
+          " after a rollback. Saving pushes config.yaml, which replaces it with the newer workflow."
+        ),
+        data.error ? el("p", { className: "muted", text: errorText(data) }) : null,
+        el("div", { className: "button-row" }, again),
+      ],
+      true
+    );
+  }
+
   // The target's project was not made by digsync: replacing it is the user's call.
-  function askToAdopt(payload, data) {
+  function askToAdopt(payload, data, options) {
     state.etag = data.etag || state.etag;
     markSaved(payload);
     const replace = el("button", {
@@ -1129,7 +1452,7 @@
       id: "adopt-push",
       text: "Replace that project",
     });
-    replace.addEventListener("click", () => save({ adopt: true }));
+    replace.addEventListener("click", () => save({ ...(options || {}), adopt: true }));
     showResult(
       "error",
       "Saved, not pushed: the project on the target is not digsync's",
@@ -1189,7 +1512,9 @@
     $("result-heading").textContent = (kind === "success" ? "✓ " : "⚠ ") + heading;
     $("result-body").replaceChildren(...body.filter(Boolean));
     panel.hidden = false;
-    if (focus) panel.focus();
+    panel.scrollTop = 0;
+    // The result is in the sticky action bar, on screen already: focus without a jump.
+    if (focus) panel.focus({ preventScroll: true });
   }
 
   function hideResult() {
@@ -1217,6 +1542,8 @@
       return;
     }
     const s = r.data;
+    state.status = s;
+    renderUndoWarning();
     setProject(s.project, s.target);
     const rows = [];
     let headline;
@@ -1248,10 +1575,59 @@
         )
       );
     }
-    if ((s.drift || []).length) {
-      rows.push(el("ul", { className: "drift" }, ...s.drift.map((d) => el("li", { text: d }))));
+    let drift = Array.isArray(s.drift) ? s.drift : [];
+    const rolled = rolledBack(s);
+    if (rolled) {
+      // Not "config.yaml changed": the server runs an earlier revision on purpose.
+      drift = drift.filter((d) => !/changed since the last push/.test(d));
+      rows.push(
+        el(
+          "p",
+          { className: "rolled-back", id: "rolled-back-note" },
+          "The server runs earlier revision ",
+          code(String(rolled.to || "?")),
+          rolled.from ? " (rolled back from " : "",
+          rolled.from ? code(String(rolled.from)) : "",
+          rolled.from ? ")" : "",
+          "; config.yaml is ahead of it."
+        )
+      );
+    }
+    if (drift.length) {
+      rows.push(el("ul", { className: "drift" }, ...drift.map((d) => el("li", { text: withoutShellHint(d) }))));
     }
     body.replaceChildren(...rows);
+  }
+
+  function rolledBack(s) {
+    const rolled = s && s.rolled_back;
+    return rolled && typeof rolled === "object" ? rolled : null;
+  }
+
+  // Beside Save & push: saving now pushes config.yaml over the rolled-back revision.
+  function renderUndoWarning() {
+    const warning = $("undo-warning");
+    const rolled = rolledBack(state.status);
+    if (!rolled) {
+      warning.hidden = true;
+      warning.textContent = "";
+      return;
+    }
+    warning.replaceChildren(
+      el("strong", { text: "Warning: " }),
+      "the server runs earlier revision ",
+      code(String(rolled.to || "?")),
+      " after a rollback. Save & push pushes config.yaml and undoes the rollback."
+    );
+    warning.hidden = false;
+  }
+
+  // The API's advice may end in a shell command (cp <copy> config.yaml); the page offers
+  // a button for that instead.
+  function withoutShellHint(text) {
+    return String(text || "")
+      .replace(/\s*To keep the rollback, restore the config it was pushed from:\s*cp\s[\s\S]*$/, "")
+      .replace(/:?\s*\bcp\s+\S+\s+\S+/g, "");
   }
 
   // --- history and rollback -------------------------------------------------------------
@@ -1296,17 +1672,34 @@
           "Roll back",
           hiddenText(" to " + rev.revision)
         );
-        action.addEventListener("click", () => confirmRollback(rev.revision, project, action));
+        action.addEventListener("click", () => confirmRollback(rev.revision, project, action, false));
+        const restore = el(
+          "button",
+          {
+            type: "button",
+            className: "button button-small",
+            id: "rollback-restore-" + i,
+            "data-restore-revision": rev.revision,
+          },
+          "Roll back and restore config.yaml",
+          hiddenText(" to " + rev.revision)
+        );
+        restore.addEventListener("click", () => confirmRollback(rev.revision, project, restore, true));
+        action = el("div", { className: "row-actions" }, action, restore);
       }
       return el(
         "tr",
         { className: rev.current ? "is-current" : null },
-        el("td", {}, code(rev.revision || "")),
-        el("td", {}, el("time", { datetime: rev.created_at || "", text: formatTime(rev.created_at) })),
-        el("td", { text: rev.who || "" }),
-        el("td", { text: rev.action || "" }),
-        el("td", { text: rev.result || "" }),
-        el("td", {}, action)
+        el("td", { "data-label": "Revision" }, code(rev.revision || "")),
+        el(
+          "td",
+          { "data-label": "Created" },
+          el("time", { datetime: rev.created_at || "", text: formatTime(rev.created_at) })
+        ),
+        el("td", { "data-label": "By", text: rev.who || "" }),
+        el("td", { "data-label": "Action", text: rev.action || "" }),
+        el("td", { "data-label": "Result", text: rev.result || "" }),
+        el("td", { "data-label": "" }, action)
       );
     });
     const table = el(
@@ -1344,38 +1737,180 @@
           entry.revision ? code(entry.revision) : ""
         )
       );
-      if (entry.message) li.append(el("p", { className: "muted", text: entry.message }));
-      if (entry.diff) {
-        const pre = el("pre", { className: "diff", tabindex: "0" });
-        renderDiff(pre, entry.diff, "");
-        li.append(el("details", {}, el("summary", { text: "Config change" }), pre));
+      if (entry.message) li.append(el("p", { className: "muted", text: withoutShellHint(entry.message) }));
+      const changes = configChanges(entry);
+      if (changes.length) {
+        const list = el("ul", { className: "yaml-change", tabindex: "0", "aria-label": "Changed settings" });
+        const shown = changes.slice(0, 60);
+        for (const c of shown) {
+          list.append(
+            el(
+              "li",
+              { className: "yaml-line" },
+              el("span", { className: "yaml-key", text: c.path + ": " }),
+              c.old === undefined ? el("span", { className: "muted", text: "(not set)" }) : el("del", { text: c.old }),
+              " → ",
+              c.new === undefined ? el("span", { className: "muted", text: "(removed)" }) : el("ins", { text: c.new })
+            )
+          );
+        }
+        if (changes.length > shown.length) {
+          list.append(el("li", { className: "muted", text: "… and " + (changes.length - shown.length) + " more" }));
+        }
+        li.append(el("details", {}, el("summary", { text: "Config change" }), list));
       }
       return li;
     });
     body.replaceChildren(el("ol", { className: "audit-list", id: "audit-list" }, ...items));
   }
 
-  function confirmRollback(revision, project, opener) {
+  // --- a config change as the YAML lines the user edited ----------------------------------
+
+  // A scalar as it reads in config.yaml: plain when YAML reads it back the same, else quoted.
+  function yamlScalar(value) {
+    if (typeof value !== "string") return JSON.stringify(value);
+    const plain = /^[A-Za-z_][\w./*@-]*$/.test(value) && !/^(true|false|null|yes|no|on|off|~)$/i.test(value);
+    return plain ? value : JSON.stringify(value);
+  }
+
+  function flatten(value, path, out) {
+    if (value && typeof value === "object") {
+      const keys = Array.isArray(value) ? value.map((_, i) => i) : Object.keys(value);
+      if (!keys.length) out.set(formatKeyPath(path), Array.isArray(value) ? "[]" : "{}");
+      for (const k of keys) flatten(value[k], path.concat(k), out);
+    } else if (path.length) {
+      out.set(formatKeyPath(path), yamlScalar(value));
+    }
+    return out;
+  }
+
+  // [{path, old, new}] from two config objects (when the API gives them) or from the
+  // unified diff of the configs as JSON that the audit log keeps.
+  function configChanges(entry) {
+    const before = entry.before !== undefined ? entry.before : entry.old;
+    const after = entry.after !== undefined ? entry.after : entry.new;
+    if (before && typeof before === "object" && after && typeof after === "object") {
+      const a = flatten(before, [], new Map());
+      const b = flatten(after, [], new Map());
+      const paths = [...new Set([...a.keys(), ...b.keys()])];
+      return paths.filter((k) => a.get(k) !== b.get(k)).map((k) => ({ path: k, old: a.get(k), new: b.get(k) }));
+    }
+    return typeof entry.diff === "string" && entry.diff ? changesFromJsonDiff(entry.diff) : [];
+  }
+
+  // Parent keys the hunk does not show, from the config on the page: the one path of the
+  // right depth that ends in the keys seen and holds `key`.
+  function completePath(seen, depth, key) {
+    const known = Array.from({ length: depth }, (_, i) => seen[i]);
+    if (known.every((k) => k !== undefined)) return known;
+    const found = [];
+    const walk = (node, path) => {
+      if (found.length > 1 || !node || typeof node !== "object") return;
+      if (path.length === depth) {
+        if (key === null || Object.prototype.hasOwnProperty.call(node, key)) found.push(path);
+        return;
+      }
+      for (const k of Array.isArray(node) ? node.map((_, i) => i) : Object.keys(node)) {
+        const want = known[path.length];
+        if (want !== undefined && want !== k) continue;
+        walk(node[k], path.concat(k));
+      }
+    };
+    walk(state.original || state.config, []);
+    if (found.length === 1) return found[0];
+    return known.map((k) => (k === undefined ? "…" : k));
+  }
+
+  // Each side of the diff (context and "-" lines, context and "+" lines) is a piece of
+  // the JSON text: walk it, keeping the key path, and note the leaves its own lines hold.
+  function sideOfJsonDiff(text, mine, order) {
+    const leaves = new Map();
+    let known = []; // known[d]: the key (or index) at depth d, as far as the hunk shows
+    let counters = []; // counters[d]: the next index in the array whose items sit at depth d
+    for (const raw of text.split("\n")) {
+      if (raw.startsWith("---") || raw.startsWith("+++") || raw === "") continue;
+      if (raw.startsWith("@@")) {
+        known = [];
+        counters = [];
+        continue;
+      }
+      const sign = raw[0];
+      if (sign !== " " && sign !== mine) continue;
+      const line = raw.slice(1);
+      const depth = Math.floor((line.length - line.trimStart().length) / 2);
+      let body = line.trim().replace(/,$/, "");
+      if (/^[}\]]$/.test(body) || (body === "{" && depth === 0)) continue;
+      if (depth < 1) continue;
+      let key = null;
+      const m = /^("(?:[^"\\]|\\.)*"):\s?(.*)$/.exec(body);
+      counters = counters.slice(0, depth + 1);
+      if (m) {
+        try {
+          key = JSON.parse(m[1]);
+        } catch (_) {
+          key = m[1];
+        }
+        body = m[2];
+      } else if (typeof counters[depth] === "number") {
+        key = counters[depth]++;
+      }
+      known = completePath(known.slice(0, depth - 1), depth - 1, typeof key === "string" ? key : null);
+      known[depth - 1] = key === null ? "[]" : key;
+      if (body === "{" || body === "[") {
+        counters[depth + 1] = body === "[" ? 0 : undefined;
+        continue;
+      }
+      if (sign === " ") continue;
+      let value;
+      try {
+        value = yamlScalar(JSON.parse(body));
+      } catch (_) {
+        value = body;
+      }
+      const path = formatKeyPath(known).replace(/\.\[\]/g, "[]");
+      if (!order.includes(path)) order.push(path);
+      leaves.set(path, value);
+    }
+    return leaves;
+  }
+
+  function changesFromJsonDiff(text) {
+    const order = [];
+    const removed = sideOfJsonDiff(text, "-", order);
+    const added = sideOfJsonDiff(text, "+", order);
+    return order
+      .filter((k) => removed.get(k) !== added.get(k))
+      .map((k) => ({ path: k, old: removed.get(k), new: added.get(k) }));
+  }
+
+  function confirmRollback(revision, project, opener, restore) {
     const dialog = $("confirm-dialog");
-    $("confirm-heading").textContent = "Roll back to " + revision + "?";
+    $("confirm-heading").textContent =
+      (restore ? "Roll back to " + revision + " and restore config.yaml" : "Roll back to " + revision) + "?";
     $("confirm-text").textContent =
       "The server gets a new revision of " +
       (project || "the project") +
       " with the files of " +
       revision +
-      ". config.yaml is not changed.";
-    state.confirmAction = () => rollback(revision);
+      (restore
+        ? ", and config.yaml is restored to the config that revision was pushed from."
+        : ". config.yaml is not changed.");
+    $("confirm-ok").textContent = restore ? "Roll back and restore" : "Roll back";
+    state.confirmAction = () => rollback(revision, restore);
     state.confirmOpener = opener;
     dialog.returnValue = "";
     dialog.showModal();
     $("confirm-cancel").focus();
   }
 
-  async function rollback(revision) {
+  async function rollback(revision, restore) {
     announce("Rolling back to " + revision + "…");
-    const r = await api("POST", "/rollback", { revision });
+    const body = restore ? { revision, restore_config: true } : { revision };
+    const r = await api("POST", "/rollback", body);
     const data = r.data || {};
     if (r.ok) {
+      // config.yaml may have changed on disk: load it again (and its ETag).
+      if (restore) await loadConfig({ quiet: true });
       const body = [
         el(
           "p",
@@ -1389,11 +1924,27 @@
           ")."
         ),
       ];
-      if (data.advice) body.push(el("p", { className: "muted", text: data.advice }));
-      showResult("success", "Rolled back", body, true);
+      const restored = data.config_restored !== undefined ? data.config_restored : data.restored_config;
+      if (restore && restored === true) {
+        body.push(el("p", { text: "config.yaml was restored to the config of that revision and reloaded." }));
+      } else if (restore && restored === false) {
+        body.push(el("p", { text: "config.yaml could not be restored: no copy of that revision's config is kept." }));
+      } else if (restore) {
+        body.push(el("p", { text: "config.yaml was loaded again from the server." }));
+      }
+      const advice = withoutShellHint(data.advice);
+      if (advice && !(restore && restored === true)) {
+        body.push(el("p", { className: "muted", text: advice }));
+      }
+      if (!restore) {
+        body.push(
+          el("p", { className: "muted", text: "To keep it, use “Roll back and restore config.yaml” in the history." })
+        );
+      }
+      showResult("success", restore ? "Rolled back and restored config.yaml" : "Rolled back", body, true);
       announce("Rolled back to " + revision + ".");
     } else if (r.status === 401) {
-      needToken(() => rollback(revision), Boolean(readToken() || memoryToken));
+      needToken(() => rollback(revision, restore), Boolean(readToken() || memoryToken));
       return;
     } else {
       showResult(
@@ -1414,9 +1965,16 @@
   // --- wiring ---------------------------------------------------------------------------
 
   function bindPage() {
+    // Enter in a field never saves: a push needs the button. (The form has no submit
+    // button, so there is no implicit submission; this guards any that slips through.)
     $("config-form").addEventListener("submit", (e) => {
       e.preventDefault();
-      save();
+    });
+    $("save-button").addEventListener("click", () => save());
+    $("result-close").addEventListener("click", () => {
+      hideResult();
+      const next = $("save-button").disabled ? $("preview-button") : $("save-button");
+      next.focus();
     });
     $("preview-button").addEventListener("click", () => runPreview(true));
     $("status-refresh").addEventListener("click", async () => {
@@ -1460,13 +2018,15 @@
     });
   }
 
-  function start() {
+  async function start() {
     bindSchedule();
     bindScope();
     bindPage();
-    loadConfig({ quiet: true });
+    updateDirty();
     refreshStatus();
     refreshHistory();
+    await loadSchema(); // the choices come from the served schema, before the form is drawn
+    loadConfig({ quiet: true });
   }
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
