@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -49,17 +50,20 @@ def made_by_digsync(remote: RemoteProject) -> bool:
     return remote.revision.startswith(REVISION_PREFIX)
 
 
-def _fresh_name(target: Target, remote: RemoteProject | None, wanted: str) -> str:
-    """The wanted revision name, or wanted-N with the first N the project has not used."""
-    if remote is None:
-        return wanted
-    taken = {str(r.get("revision")) for r in target.revisions(remote)}
+def _fresh_name(
+    target: Target, remote: RemoteProject | None, wanted: str, refused: frozenset[str]
+) -> str:
+    """The wanted revision name, or wanted-N past every N in use. The server lists only
+    the newest 100 revisions, so a name it refused (``refused``: it exists, older than
+    the list) counts as taken too, and N goes past the highest one seen."""
+    taken = set(refused)
+    if remote is not None:
+        taken |= {str(r.get("revision")) for r in target.revisions(remote)}
     if wanted not in taken:
         return wanted
-    n = 2
-    while f"{wanted}-{n}" in taken:
-        n += 1
-    return f"{wanted}-{n}"
+    pattern = re.compile(re.escape(wanted) + r"-([0-9]{1,9})")
+    used = [int(m.group(1)) for name in taken if (m := pattern.fullmatch(name))]
+    return f"{wanted}-{max(used, default=1) + 1}"
 
 
 def check_unchanged(target: Target, project: str, expected: RemoteProject | None) -> None:
@@ -106,16 +110,24 @@ def _put(
     schedule_from: str | None,
 ) -> RemoteProject:
     """PUT under a free revision name. A 409 for our own name after a lost reply means
-    the push landed; a 409 from a race for the name is retried under the next name."""
-    for _ in range(5):
-        name = _fresh_name(target, target.current(project) or expected, revision)
+    the push landed; a 409 from a race for the name, or for a name older than the
+    server's list, is retried under the next name."""
+    refused: set[str] = set()
+    for _ in range(PUT_TRIES):
+        name = _fresh_name(
+            target, target.current(project) or expected, revision, frozenset(refused)
+        )
         try:
             return target.push(project, name, files, schedule_from)
         except RevisionExists:
             landed = target.current(project)
             if landed is not None and landed.revision == name:
                 return landed
-    raise RevisionExists(f"{project}: no free revision name for {revision} after 5 tries")
+            refused.add(name)
+    raise RevisionExists(f"{project}: no free revision name for {revision} after {PUT_TRIES} tries")
+
+
+PUT_TRIES = 10
 
 
 def verify_schedules(

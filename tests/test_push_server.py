@@ -258,6 +258,22 @@ def test_rollback_reaches_a_revision_older_than_the_servers_list_of_100(
     assert "no revision 'digsync-nope'" in out + err
 
 
+def test_switching_between_two_configs_keeps_pushing_past_the_servers_list_of_100(
+    workdir: Path, server: FakeDigdag, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Revision names come from the content, so content A pushed again is digsync-A-N.
+    Once the older A-N fall out of the server's list of 100, a name the server refuses
+    (409) is taken too, and the next N goes past the highest one seen."""
+    a, b = CONFIG, CONFIG.replace("03:00:00", "04:00:00")
+    for i in range(110):
+        (workdir / "config.yaml").write_text(a if i % 2 == 0 else b)
+        code, result = push_json(capsys, server)
+        assert code == 0 and result["status"] == "pushed", (i, result)
+    names = [r.name for r in server.revisions(PROJECT)]
+    assert len(names) == len(set(names)) == 110
+    assert names[-1].endswith("-55")  # b's 55th push
+
+
 def test_td_target_sends_td1_header(
     workdir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
