@@ -1,9 +1,16 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from playwright.sync_api import BrowserContext
+
+    from tests.fake_digdag import FakeDigdag
 
 pytest_plugins = ["tests.digdag_servers"]
 
@@ -47,3 +54,27 @@ def base_data() -> dict[str, object]:
         },
         "workflow": {"project": "semantic_layer_sync", "name": "semantic_layer_sync"},
     }
+
+
+# --- browser tests (tests/test_ui_*.py) -----------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrowserContext]:
+    """Debian's chromium, one per test module; a missing browser fails, never skips."""
+    from tests.ui_helpers import chromium, chromium_missing
+
+    missing = chromium_missing()
+    if missing:
+        pytest.fail(missing, pytrace=False)
+    with chromium(tmp_path_factory.mktemp("chromium-profile")) as context:
+        yield context
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeDigdag]:
+    """A fake Digdag server for the browser tests' serve process."""
+    from tests.fake_digdag import fake_digdag
+
+    with fake_digdag() as server:
+        yield server

@@ -18,7 +18,7 @@ import pytest
 from playwright.sync_api import BrowserContext, Page, Request, Route, expect
 
 from digsync.schedule import describe, parse_schedule
-from tests.fake_digdag import FakeDigdag, fake_digdag
+from tests.fake_digdag import FakeDigdag
 from tests.server_fixtures import (
     API,
     CONFIG,
@@ -28,7 +28,7 @@ from tests.server_fixtures import (
     live_server,
     prepare_workdir,
 )
-from tests.ui_helpers import PageWatch, chromium, chromium_missing
+from tests.ui_helpers import PageWatch
 
 DIG = f"{PROJECT}.dig"
 TOKEN = "ui-test-token"
@@ -68,21 +68,6 @@ class Ui:
         assert latest != previous
         expect(self.page.locator("#result-body")).to_contain_text(latest)
         return latest
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrowserContext]:
-    missing = chromium_missing()
-    if missing:
-        pytest.fail(missing, pytrace=False)
-    with chromium(tmp_path_factory.mktemp("chromium-profile")) as context:
-        yield context
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeDigdag]:
-    with fake_digdag() as server:
-        yield server
 
 
 def start(

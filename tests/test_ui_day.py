@@ -19,25 +19,9 @@ import httpx
 import pytest
 from playwright.sync_api import BrowserContext, Page, Route, expect
 
-from tests.fake_digdag import FakeDigdag, fake_digdag
+from tests.fake_digdag import FakeDigdag
 from tests.server_fixtures import API, CONFIG, PROJECT, config_data
 from tests.test_ui_browser import Ui, start
-from tests.ui_helpers import chromium, chromium_missing
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrowserContext]:
-    missing = chromium_missing()
-    if missing:
-        pytest.fail(missing, pytrace=False)
-    with chromium(tmp_path_factory.mktemp("chromium-profile")) as context:
-        yield context
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeDigdag]:
-    with fake_digdag() as server:
-        yield server
 
 
 @pytest.fixture
