@@ -1661,30 +1661,23 @@
       if (rev.current) {
         action = el("span", { className: "badge", text: "Current" });
       } else {
-        action = el(
-          "button",
-          {
-            type: "button",
-            className: "button button-small",
-            id: "rollback-" + i,
-            "data-revision": rev.revision,
-          },
-          "Roll back",
-          hiddenText(" to " + rev.revision)
-        );
-        action.addEventListener("click", () => confirmRollback(rev.revision, project, action, false));
-        const restore = el(
-          "button",
-          {
-            type: "button",
-            className: "button button-small",
-            id: "rollback-restore-" + i,
-            "data-restore-revision": rev.revision,
-          },
+        const button = (id, dataKey, label, restoreConfig) => {
+          const b = el(
+            "button",
+            { type: "button", className: "button button-small", id, [dataKey]: rev.revision },
+            label,
+            hiddenText(" to " + rev.revision)
+          );
+          b.addEventListener("click", () => confirmRollback(rev.revision, project, b, restoreConfig));
+          return b;
+        };
+        action = button("rollback-" + i, "data-revision", "Roll back", false);
+        const restore = button(
+          "rollback-restore-" + i,
+          "data-restore-revision",
           "Roll back and restore config.yaml",
-          hiddenText(" to " + rev.revision)
+          true
         );
-        restore.addEventListener("click", () => confirmRollback(rev.revision, project, restore, true));
         action = el("div", { className: "row-actions" }, action, restore);
       }
       return el(
