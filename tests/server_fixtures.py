@@ -112,10 +112,17 @@ def free_port() -> int:
 @contextmanager
 def digsync_child(*args: str, cwd: Path) -> Iterator[subprocess.Popen[str]]:
     """``python -m digsync ARGS`` as a child with text pipes; killed if still alive."""
+    with child([sys.executable, "-m", "digsync", *args], cwd, dict(os.environ)) as proc:
+        yield proc
+
+
+@contextmanager
+def child(argv: list[str], cwd: Path, env: Mapping[str, str]) -> Iterator[subprocess.Popen[str]]:
+    """``argv`` as a child with text pipes and digsync importable; killed if still alive."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "digsync", *args],
+        argv,
         cwd=cwd,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        env={**env, "PYTHONPATH": str(ROOT)},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -10,42 +10,23 @@ import os
 import re
 import shutil
 import signal
-import subprocess
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
 
 from digsync import __version__
-from tests.conftest import EXAMPLE, ROOT
+from tests.conftest import EXAMPLE
+from tests.server_fixtures import child
 
 LINE = re.compile(r"digsync serve: open (http://127\.0\.0\.1:(\d+)/)  \(Ctrl-C to stop\)\n")
 
 
-@contextmanager
-def child(argv: list[str], cwd: Path) -> Iterator[subprocess.Popen[str]]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DIGSYNC_", "TD_"))}
-    env["PYTHONPATH"] = str(ROOT)
-    proc = subprocess.Popen(
-        argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
-    try:
-        yield proc
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait()
-        for stream in (proc.stdout, proc.stderr):
-            if stream is not None:
-                stream.close()
-
-
 def _serves_on_the_printed_port(argv: list[str], tmp_path: Path) -> None:
     shutil.copy(EXAMPLE, tmp_path / "config.yaml")
-    with child(argv, tmp_path) as proc:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DIGSYNC_", "TD_"))}
+    with child(argv, tmp_path, env) as proc:
         assert proc.stdout is not None and proc.stderr is not None
         line = proc.stdout.readline()
         if not line:
