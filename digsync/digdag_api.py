@@ -87,16 +87,21 @@ DEFAULT_PUSH_SECONDS = 180.0
 _DEADLINE: ContextVar[tuple[float, float] | None] = ContextVar("digsync_deadline", default=None)
 
 
+def push_seconds() -> float:
+    """How long one push may take: $DIGSYNC_PUSH_TIMEOUT, else 180 s."""
+    try:
+        return float(os.environ.get(PUSH_TIMEOUT_ENV, DEFAULT_PUSH_SECONDS))
+    except ValueError:
+        return DEFAULT_PUSH_SECONDS
+
+
 @contextmanager
 def bounded(seconds: float | None = None) -> Iterator[None]:
     """Every request made inside (in this thread) ends by one deadline: a push of many
     requests, each with its own retries, still ends in ``seconds`` (default
     $DIGSYNC_PUSH_TIMEOUT, else 180)."""
     if seconds is None:
-        try:
-            seconds = float(os.environ.get(PUSH_TIMEOUT_ENV, DEFAULT_PUSH_SECONDS))
-        except ValueError:
-            seconds = DEFAULT_PUSH_SECONDS
+        seconds = push_seconds()
     token = _DEADLINE.set((time.monotonic() + seconds, seconds))
     try:
         yield

@@ -29,6 +29,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from digsync.digdag_api import PUSH_TIMEOUT_ENV, push_seconds
 from digsync.errors import DigsyncError, UsageError
 from digsync.targets import RemoteProject
 from digsync.targets.store import RevisionStore
@@ -37,8 +38,6 @@ from digsync.writer import atomic_write
 INSTALL_HINT = "install it with: npm install -g @treasuredata/tdx, then run: tdx auth setup"
 TDX_JSON = "tdx.json"
 _NEW_PROJECT = re.compile(r"no workflow project found|project .{0,80}not found", re.IGNORECASE)
-TIMEOUT_ENV = "DIGSYNC_PUSH_TIMEOUT"
-DEFAULT_TIMEOUT = 180.0
 
 
 class TdxError(DigsyncError):
@@ -123,7 +122,7 @@ class TdxTarget:
         extra = shlex.split(os.environ.get("DIGSYNC_TDX_ARGS", ""))
         profile = ["--profile", self.profile] if self.profile else []
         argv = [self.exe, *profile, *args, *extra]
-        seconds = _timeout()
+        seconds = push_seconds()
         try:
             done = subprocess.run(
                 argv,
@@ -137,7 +136,7 @@ class TdxTarget:
         except subprocess.TimeoutExpired as exc:
             raise TdxError(
                 f"push failed: tdx {' '.join(args[:2])} did not finish in {seconds:g} s "
-                f"({TIMEOUT_ENV}); is it waiting on a prompt or a login? Run "
+                f"({PUSH_TIMEOUT_ENV}); is it waiting on a prompt or a login? Run "
                 f"`tdx {' '.join(args[:2])}` by hand once to see"
             ) from exc
         sys.stderr.write(done.stdout)
@@ -156,13 +155,6 @@ class TdxTarget:
 
     def close(self) -> None:
         pass
-
-
-def _timeout() -> float:
-    try:
-        return float(os.environ.get(TIMEOUT_ENV, DEFAULT_TIMEOUT))
-    except ValueError:
-        return DEFAULT_TIMEOUT
 
 
 def _environment(profile: str | None) -> dict[str, str]:
