@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import shlex
 import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -150,7 +151,8 @@ def generate_check(files: Sequence[str], configs: Sequence[str], project_dir: st
             print(f"  ... and {len(differ) - SUMMARY_LINES} more")
         print(
             "generated files are out of date: run "
-            f"digsync generate --config {config} --project-dir {folder}",
+            f"digsync generate --config {shlex.quote(str(config))} "
+            f"--project-dir {shlex.quote(str(folder))}",
             file=sys.stderr,
         )
         code = max(code, 1)
