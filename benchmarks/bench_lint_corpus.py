@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from _common import BIN, ROOT, time_calls, time_command
 
-from digsync.lint import lint_paths
+from digsync.dig.lint.core import lint_paths
 
 SHARED = ROOT.parent / "shared" / "conformance" / "digdag"
 CORPUS = SHARED if (SHARED / "manifest.json").is_file() else ROOT / "tests/data/digdag-conformance"

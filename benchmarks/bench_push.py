@@ -18,7 +18,7 @@ from _common import EXAMPLE, ROOT, ChildServer
 
 sys.path.insert(0, str(ROOT))
 
-from digsync.remote import TargetChoice, push_many
+from digsync.deploy.batch import TargetChoice, push_many
 
 SERVER = """
 import sys

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from _common import EXAMPLE, time_calls
 
-from digsync.config import load_config
-from digsync.render import render_project
+from digsync.config.model import load_config
+from digsync.render.project import render_project
 
 
 def main() -> None:

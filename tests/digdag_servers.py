@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 import httpx
 import pytest
 
-from digsync.project import unpack
+from digsync.deploy.archive import unpack
 
 E2E_ENV = "DIGSYNC_E2E"
 
@@ -71,7 +71,7 @@ class ServerView:
         return list(answer["schedules"])
 
     def push_files(self, name: str, revision: str, files: dict[str, bytes]) -> httpx.Response:
-        from digsync.project import pack
+        from digsync.deploy.archive import pack
 
         return self.put_project(name, revision, pack(files))
 

@@ -10,7 +10,7 @@ API that ``digsync push`` uses. Behaviour follows Digdag's server source
 * a push is checked in Digdag's order: content type (400), ``project=``/``revision=``,
   ``schedule_from=``, the declared size, Content-Length against the body, the archive
   (gzip, tar, member names and types, sizes), then every root ``.dig`` is compiled (here:
-  ``digsync.lint`` with the digdag profile), and only then a reused revision name is a 409;
+  ``digsync.dig.lint.core`` with the digdag profile), and only then a reused revision name is a 409;
 * workflow ``config`` is the .dig as Digdag stores it: ``timezone`` removed, ``_export``
   first, then ``schedule``, ``sla``, ``_error``, ``_check``, ``_retry``, ``_parallel``, tasks;
 * a schedule's next run is computed once, at push time, from ``schedule_from`` (else the
@@ -48,10 +48,10 @@ from types import MappingProxyType
 from typing import Any, NamedTuple, cast
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from digsync.digfile import load_dig
+from digsync.dig.lint.core import ERROR, Finding, lint_text
+from digsync.dig.loader import load_dig
 from digsync.errors import ScheduleError
-from digsync.lint import ERROR, Finding, lint_text
-from digsync.schedule import Schedule, next_runs, parse_schedule, parse_timezone
+from digsync.schedule.engine import Schedule, next_runs, parse_schedule, parse_timezone
 
 DEFAULT_MAX_ARCHIVE_BYTES = 2 * 1024 * 1024
 """Digdag's default ``api.max_archive_total_size_limit``."""

@@ -36,7 +36,7 @@ from typing import Any, NamedTuple
 
 import httpx
 
-from digsync.remote import TargetChoice
+from digsync.deploy.batch import TargetChoice
 from digsync.server import listen, server_config
 from digsync.server.app import create_app
 from digsync.server.settings import ServerSettings, parse_tokens
@@ -255,6 +255,6 @@ def prepare_workdir(tmp_path: Path, monkeypatch: Any, text: str = CONFIG) -> Pat
 
 def config_data(path: Path) -> Any:
     """config.yaml as data, read the way digsync reads it."""
-    from digsync.yamlload import load
+    from digsync.yamlio.load import load
 
     return load(path.read_text(encoding="utf-8"), str(path)).data

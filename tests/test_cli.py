@@ -289,7 +289,8 @@ def api_problem_keys() -> set[str]:
 
 def test_cli_and_api_give_a_problem_one_shape() -> None:
     from digsync.errors import Mark, Problem, problem_json
-    from digsync.server import app, errors, service
+    from digsync.editor import service
+    from digsync.server import app, errors
 
     # One builder, not two copies that could drift apart.
     assert app.problem_json is errors.problem_json is service.problem_json is problem_json
@@ -456,12 +457,12 @@ def test_a_failed_push_json_has_its_results_and_the_error_shape(
 def test_a_bug_with_json_is_an_internal_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import digsync.configschema
+    import digsync.config.schema
 
     def broken() -> object:
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr(digsync.configschema, "json_schema", broken)
+    monkeypatch.setattr(digsync.config.schema, "json_schema", broken)
     code, doc = failure(capsys, "init", "--config", str(tmp_path / "config.yaml"), "--json")
     assert code == 3
     assert_error_shape(doc, "internal_error")

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from digsync.config import config_from_data, load_config, parse_config
+from digsync.config.model import config_from_data, load_config, parse_config
 from digsync.errors import ConfigError, UsageError
 from tests.conftest import BASE, EXAMPLE, base_data
 
@@ -28,7 +28,7 @@ def test_shipped_configs_read_the_same_in_yaml_1_1(name: str) -> None:
     original system's tools) must read it as digsync does."""
     import yaml
 
-    from digsync.yamlload import load
+    from digsync.yamlio.load import load
 
     text = (EXAMPLE.parents[1] / name).read_text(encoding="utf-8")
     assert yaml.safe_load(text) == load(text, name).data

@@ -13,11 +13,11 @@ import httpx
 import pytest
 
 from digsync.cli import build_parser, main
-from digsync.config import INTERVAL_MINUTES, interval_hint, parse_config
-from digsync.configschema import FREQUENCIES, json_schema
+from digsync.config.model import INTERVAL_MINUTES, interval_hint, parse_config
+from digsync.config.schema import FREQUENCIES, json_schema
+from digsync.deploy.targets import REGIONS, TARGETS
 from digsync.errors import ConfigError
-from digsync.history import Ledger, who
-from digsync.targets import REGIONS, TARGETS
+from digsync.history.ledger import Ledger, who
 from tests.conftest import BASE
 from tests.push_helpers import push_workdir
 from tests.server_fixtures import API, PROJECT, live_server, prepare_workdir

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from digsync.cron import NEVER, CronPattern
 from digsync.errors import ScheduleError
+from digsync.schedule.cron4j import NEVER, CronPattern
 
 LA = ZoneInfo("America/Los_Angeles")
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from digsync.digdag_api import DigdagClient, RemoteError, RetryPolicy
+from digsync.deploy.digdag_api import DigdagClient, RemoteError, RetryPolicy
 
 FAST = RetryPolicy(attempts=4, base_seconds=0.001, max_backoff_seconds=0.002, total_seconds=5)
 

@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 
 from digsync.cli import main
-from digsync.config import load_config
-from digsync.preview import iso_z
-from digsync.project import pack
-from digsync.render import render_project
-from digsync.schedule import next_runs, parse_schedule
+from digsync.config.model import load_config
+from digsync.deploy.archive import pack
+from digsync.dig.schedules import iso_z
+from digsync.render.project import render_project
+from digsync.schedule.engine import next_runs, parse_schedule
 from tests.conftest import BASE
 from tests.digdag_servers import DigdagServer, write_config
 from tests.push_helpers import TARGET_ENV

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from digsync.digfile import (
+from digsync.dig.lint.core import Finding, lint_text
+from digsync.dig.loader import (
     MAX_DEPTH,
     LoadedDig,
     format_key,
@@ -16,8 +17,7 @@ from digsync.digfile import (
     resolve_digdag,
 )
 from digsync.errors import Mark, YamlSyntaxError
-from digsync.lint import Finding, lint_text
-from digsync.yamlload import ScalarError
+from digsync.yamlio.load import ScalarError
 from tests.test_yamlload import DEEP, HOSTILE, RECURSIVE, TOO_LONG, depth
 
 

@@ -23,9 +23,9 @@ from typing import NamedTuple
 
 import pytest
 
-from digsync.configschema import DEFAULT_IMAGE, SECTIONS
-from digsync.spec import Spec
-from digsync.targets import REGIONS
+from digsync.config.schema import DEFAULT_IMAGE, SECTIONS
+from digsync.config.spec import Spec
+from digsync.deploy.targets import REGIONS
 from tests.conftest import ROOT
 from tests.test_ecosystem import BIN, digsync_commands, parse_digsync
 
@@ -88,7 +88,7 @@ def test_every_documented_key_has_an_example() -> None:
 
 
 def test_every_command_and_option_is_in_the_cli_reference() -> None:
-    from digsync.cli import build_parser
+    from digsync.cli.parser import build_parser
 
     text = (DOCS / "cli-reference.md").read_text(encoding="utf-8")
     sections = dict(re.findall(r"^## digsync ?(\S*)\n\n```text\n(.*?)```", text, re.S | re.M))
@@ -276,7 +276,7 @@ def test_doc_commands_parse_with_digsync_parser(path: Path) -> None:
 def check_mention(args: list[str]) -> None:
     """An inline `digsync CMD --flag` mention, perhaps partial: the command and each
     option it names exist."""
-    from digsync.cli import build_parser
+    from digsync.cli.parser import build_parser
 
     parser = build_parser()
     (commands,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
@@ -292,7 +292,7 @@ def check_mention(args: list[str]) -> None:
 
 
 def test_td_setup_names_every_region_secret_and_the_image() -> None:
-    from digsync.render import API_KEY_ENV
+    from digsync.render.project import API_KEY_ENV
 
     text = (DOCS / "td-setup.md").read_text(encoding="utf-8")
     for region, url in REGIONS.items():

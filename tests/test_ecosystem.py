@@ -25,9 +25,9 @@ import pytest
 import yaml
 
 from digsync import __version__
-from digsync.cli import build_parser
-from digsync.configschema import json_schema
-from digsync.yamlload import load
+from digsync.cli.parser import build_parser
+from digsync.config.schema import json_schema
+from digsync.yamlio.load import load
 from tests.conftest import EXAMPLE, ROOT
 
 BIN = Path(sys.executable).parent
@@ -777,7 +777,7 @@ def test_dockerignore_sends_only_what_the_build_copies() -> None:
     assert found, "pyproject.toml names no readme"
     readme = found.group(1)
     kept = [
-        "pyproject.toml", readme, "digsync/cli.py", "digsync/templates/config.yaml",
+        "pyproject.toml", readme, "digsync/cli/parser.py", "digsync/templates/config.yaml",
         "digsync/runtime/sync.py", "digsync/server/static/index.html", "LICENSE",
         "requirements.lock", "requirements-build.lock",
     ]  # fmt: skip

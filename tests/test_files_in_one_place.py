@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 
 from digsync.cli import main
-from digsync.configschema import json_schema
-from digsync.server import configfile
+from digsync.config import files as configfile
+from digsync.config.schema import json_schema
 from tests.conftest import BASE, ROOT
 
 PROJECT = "semantic_layer_sync"
@@ -83,7 +83,7 @@ def test_relative_workflows_dir_is_read_in_the_config_folder_and_absolute_as_giv
 
     absolute = tmp_path / "abs" / "wf"
     config.write_text(BASE + f"target:\n  workflows_dir: {absolute}\n", encoding="utf-8")
-    from digsync.targets import settings
+    from digsync.deploy.targets import settings
 
     assert settings(None, None, {"workflows_dir": str(absolute)}, conf).workflows_dir == absolute
     assert settings(None, None, {}, conf).workflows_dir == conf / "workflows"
@@ -261,8 +261,8 @@ def test_an_old_empty_lock_beside_the_config_is_cleaned_up(layout: tuple[Path, P
 
 
 def test_serve_saves_leave_nothing_beside_the_config(layout: tuple[Path, Path]) -> None:
-    from digsync.remote import TargetChoice
-    from digsync.server.service import ConfigService
+    from digsync.deploy.batch import TargetChoice
+    from digsync.editor.service import ConfigService
 
     conf, _ = layout
     config = conf / "config.yaml"

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from digsync.commands import generate
-from digsync.hooks import SUMMARY_LINES, is_digsync_config, main
+from digsync.cli.hooks import SUMMARY_LINES, is_digsync_config, main
+from digsync.render.generate import generate
 from tests.conftest import BASE, EXAMPLE
 
 CIRCLECI = "version: 2.1\njobs:\n  build:\n    docker: [{image: cimg/base:current}]\n"

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from digsync.dig.lint.core import Finding, findings_to_json, lint_paths, lint_text
 from digsync.errors import UsageError
-from digsync.lint import Finding, findings_to_json, lint_paths, lint_text
 
 Row = tuple[int, int, str, str, str]
 

@@ -11,8 +11,8 @@ import jsonschema
 import pytest
 
 from digsync.cli import main
-from digsync.lint import RULES, Finding, lint_paths
-from digsync.lintformat import (
+from digsync.dig.lint.core import RULES, Finding, lint_paths
+from digsync.dig.lint.formats import (
     escape_data,
     escape_property,
     github_command,

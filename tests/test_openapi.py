@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from digsync.configschema import json_schema
+from digsync.config.schema import json_schema
 from digsync.server.app import create_app
 from digsync.server.schemas import config_schema
 from tests.server_fixtures import API, live_server, prepare_workdir, settings_for

@@ -119,7 +119,7 @@ def test_wheel_declares_the_console_script(wheel: Path) -> None:
     with zipfile.ZipFile(wheel) as archive:
         entry_points = archive.read(f"digsync-{__version__}.dist-info/entry_points.txt")
     assert "digsync = digsync.cli:main" in entry_points.decode()
-    assert "digsync-hook = digsync.hooks:main" in entry_points.decode()
+    assert "digsync-hook = digsync.cli.hooks:main" in entry_points.decode()
 
 
 @pytest.fixture(scope="module")
@@ -409,14 +409,14 @@ def test_validate_lint_and_generate_import_no_server_stack(tmp_path: Path) -> No
     code = f"""
 import sys
 from digsync.cli import main
-from digsync.hooks import main as hook
+from digsync.cli.hooks import main as hook
 example = {str(EXAMPLE)!r}
 assert main(["validate", "--config", example]) == 0
 assert main(["generate", "--config", example, "--project-dir", "out"]) == 0
 assert main(["lint", "--profile", "td", "out/semantic_layer_sync"]) == 0
 assert main(["schedule", "--config", example]) == 0
 assert hook(["generate-check", "--config", example, "--project-dir", "out"]) == 0
-import digsync.server.service  # digsync watch's code
+import digsync.editor.service  # digsync watch's code
 print(sorted(m for m in sys.modules if m.partition(".")[0] in {_HEAVY!r}))
 """
     out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True)
@@ -449,7 +449,7 @@ def test_serve_without_the_extra_names_it(tmp_path: Path) -> None:
 def test_watch_and_validate_run_without_the_extra(tmp_path: Path) -> None:
     code = _BLOCK + (
         f"from digsync.cli import main\n"
-        f"import digsync.server.service\n"
+        f"import digsync.editor.service\n"
         f"sys.exit(main(['validate', '--config', {str(EXAMPLE)!r}]))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True)

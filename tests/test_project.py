@@ -6,7 +6,7 @@ import tarfile
 
 import pytest
 
-from digsync.project import ArchiveError, content_hash, pack, revision_name, unpack
+from digsync.deploy.archive import ArchiveError, content_hash, pack, revision_name, unpack
 
 FILES = {"semantic_layer_sync.dig": b"timezone: UTC\n", "queries/delta_report.sql": b"select 1\n"}
 

@@ -166,7 +166,7 @@ def test_api_key_in_config_is_refused(workdir: Path, capsys: pytest.CaptureFixtu
 def test_status_names_a_pending_push_and_push_clears_it(
     workdir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from digsync import pending
+    from digsync.history import pending
 
     assert run(capsys, "push")[0] == 0
     marker = pending.mark(workdir / ".digsync" / "semantic_layer_sync", "push failed: 503 ...")

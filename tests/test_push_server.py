@@ -326,11 +326,11 @@ def test_schedule_from_is_passed_as_an_instant(
 def test_push_rechecks_the_server_revision_right_before_the_put(
     workdir: Path, server: FakeDigdag, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from digsync.config import load_config
-    from digsync.history import Ledger
-    from digsync.plan import make_plan
-    from digsync.push import ConcurrentChange, push_plan
-    from digsync.targets.rest import RestTarget
+    from digsync.config.model import load_config
+    from digsync.deploy.plan import make_plan
+    from digsync.deploy.push import ConcurrentChange, push_plan
+    from digsync.deploy.targets.rest import RestTarget
+    from digsync.history.ledger import Ledger
 
     assert push_json(capsys, server)[0] == 0
     (workdir / "config.yaml").write_text(CONFIG.replace("03:00:00", "04:00:00"))

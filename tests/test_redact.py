@@ -7,7 +7,7 @@ import io
 
 import pytest
 
-from digsync.redact import RedactingStream, credentials, redact
+from digsync.editor.redact import RedactingStream, credentials, redact
 
 
 def test_held_credentials_and_authorization_values_are_masked(

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from digsync.cli import main
-from digsync.regions import mismatch, region_of_api, region_of_endpoint
+from digsync.config.regions import mismatch, region_of_api, region_of_endpoint
 from tests.conftest import BASE
 
 

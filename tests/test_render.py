@@ -10,10 +10,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import digsync.runtime
-from digsync.config import config_from_data, load_config, parse_config
-from digsync.digfile import load_dig
+from digsync.config.model import config_from_data, load_config, parse_config
+from digsync.dig.loader import load_dig
 from digsync.errors import ConfigError
-from digsync.render import render_dig, render_project
+from digsync.render.project import render_dig, render_project
 from tests.conftest import BASE, EXAMPLE, base_data
 
 URL = "https://hooks.slack.com/services/T0/B0/SECRETSECRET"

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from digsync.history import Ledger
+from digsync.history.ledger import Ledger
 from tests.conftest import BASE
 from tests.fake_digdag import FakeDigdag, fake_digdag
 from tests.push_helpers import cli, push_workdir

@@ -24,8 +24,8 @@ from typing import Any
 import pytest
 
 import digsync.runtime as runtime
-from digsync.config import parse_config
-from digsync.render import _sync_params
+from digsync.config.model import parse_config
+from digsync.render.project import _sync_params
 from tests.conftest import BASE
 from tests.fake_td import API_KEY, FakeTD, fake_td
 
@@ -278,7 +278,7 @@ def test_a_tasks_module_installed_in_the_image_does_not_shadow_the_project(
     """Digdag's runner appends the project folder to sys.path, so a package of the same
     name already importable in the image wins. The rendered package's name must be one no
     image carries: here a package ``tasks`` sits on the interpreter's own path."""
-    from digsync.render import render_project, render_workflow
+    from digsync.render.project import render_project, render_workflow
 
     config = parse_config(BASE, "config.yaml")
     project = tmp_path / "project"

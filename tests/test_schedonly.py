@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from digsync.config import config_from_data
+from digsync.config.model import config_from_data
 from digsync.errors import ConfigError, UsageError
-from digsync.schedonly import (
+from digsync.render.schedule_only import (
     MAX_PROJECT_FILES,
     MAX_SOURCE_BYTES,
     SourceError,

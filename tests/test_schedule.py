@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 import pytest
 
 from digsync.errors import ScheduleError
-from digsync.schedule import (
+from digsync.schedule.engine import (
     Run,
     Schedule,
     describe,

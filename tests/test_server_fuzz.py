@@ -22,7 +22,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from digsync.config import parse_config
+from digsync.config.model import parse_config
 from tests.server_fixtures import API, CONFIG, WEBHOOK, config_data, live_server, prepare_workdir
 
 FUZZ = settings(

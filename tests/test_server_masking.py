@@ -9,9 +9,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from digsync.server.masking import MASK, mask, unmask, webhook_urls
-from digsync.server.roundtrip import to_yaml
-from digsync.yamlload import load
+from digsync.editor.masking import MASK, mask, unmask, webhook_urls
+from digsync.editor.roundtrip import to_yaml
+from digsync.yamlio.load import load
 from tests.fake_digdag import fake_digdag
 from tests.server_fixtures import API, PROJECT, WEBHOOK, live_server, prepare_workdir
 

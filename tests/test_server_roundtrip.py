@@ -14,9 +14,9 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from digsync.server.configfile import etag_matches, etag_of, read, save
-from digsync.server.roundtrip import guess_indent, reads_back, same, to_yaml
-from digsync.yamlload import load
+from digsync.config.files import etag_matches, etag_of, read, save
+from digsync.editor.roundtrip import guess_indent, reads_back, same, to_yaml
+from digsync.yamlio.load import load
 from tests.server_fixtures import API, live_server, prepare_workdir
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -15,9 +15,9 @@ import httpx
 import pytest
 
 from digsync.cli import main
+from digsync.deploy.batch import TargetChoice
 from digsync.errors import UsageError
-from digsync.history import Ledger
-from digsync.remote import TargetChoice
+from digsync.history.ledger import Ledger
 from digsync.server import _NoQuery, run_server
 from digsync.server.app import create_app
 from digsync.server.settings import ServerSettings, is_loopback, parse_tokens

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from digsync.cli import main
-from digsync.config import load_config
+from digsync.cli.sync import SyncOptions, run_sync_command, task_params
+from digsync.config.model import load_config
 from digsync.errors import UsageError
-from digsync.syncrun import SyncOptions, run_sync_command, task_params
 from tests.conftest import BASE
 from tests.fake_td import API_KEY, fake_td
 

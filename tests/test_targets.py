@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from digsync.cli import main
+from digsync.deploy.targets import REGIONS, open_target, settings
+from digsync.deploy.targets.rest import RestTarget
 from digsync.errors import UsageError
-from digsync.targets import REGIONS, open_target, settings
-from digsync.targets.rest import RestTarget
 from tests import fake_tdx
 from tests.conftest import BASE
 

@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from digsync.output import print_table
-from digsync.term import Progress, diff_lines, paint, use_color
+from digsync.cli.output import print_table
+from digsync.cli.term import Progress, diff_lines, paint, use_color
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from digsync.config import ConfigError, parse_config
-from digsync.lint import lint_text
-from digsync.trust import host_problem, image_is_known
+from digsync.config.model import ConfigError, parse_config
+from digsync.config.trust import host_problem, image_is_known
+from digsync.dig.lint.core import lint_text
 from tests.conftest import BASE
 
 OPERATOR = {"DIGSYNC_TRUSTED_HOSTS": "digdag.internal, *.corp.example"}

@@ -17,7 +17,7 @@ import httpx
 import pytest
 from playwright.sync_api import BrowserContext, Page, Request, Route, expect
 
-from digsync.schedule import describe, parse_schedule
+from digsync.schedule.engine import describe, parse_schedule
 from tests.fake_digdag import FakeDigdag
 from tests.server_fixtures import (
     API,

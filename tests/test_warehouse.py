@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 
 import digsync.runtime as runtime
-from digsync.config import ConfigError, load_config, parse_config
-from digsync.digfile import load_dig
-from digsync.lint import lint_paths
-from digsync.render import render_project, render_workflow
-from digsync.writer import sync_files
+from digsync.config.model import ConfigError, load_config, parse_config
+from digsync.dig.lint.core import lint_paths
+from digsync.dig.loader import load_dig
+from digsync.render.project import render_project, render_workflow
+from digsync.render.writer import sync_files
 from tests.conftest import BASE, EXAMPLE
 
 SQLITE = BASE + "warehouse:\n  type: sqlite\n  path: data\n"

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from digsync.history import Ledger
-from digsync.remote import TargetChoice
-from digsync.server.service import ConfigService
-from digsync.watch import Watcher, WatchEvent, file_state, run
+from digsync.deploy.batch import TargetChoice
+from digsync.editor.service import ConfigService
+from digsync.editor.watch import Watcher, WatchEvent, file_state, run
+from digsync.history.ledger import Ledger
 from tests.server_fixtures import CONFIG, PROJECT, digsync_child, prepare_workdir
 
 DEBOUNCE = 1.0
@@ -200,7 +200,7 @@ def test_digsync_watch_pushes_an_edit_and_exits_0_on_ctrl_c(config: Path) -> Non
 
 
 def test_a_pending_push_is_retried_at_start(watcher: Watcher, config: Path) -> None:
-    from digsync import pending
+    from digsync.history import pending
 
     assert watcher.resume() is None  # nothing pending: nothing to do
     pending.mark(config.parent / ".digsync" / PROJECT, "push failed: 503 from PUT ...")

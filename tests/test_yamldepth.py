@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 import yaml
 
-from digsync import yamldepth
 from digsync.errors import Mark, YamlSyntaxError
-from digsync.yamldepth import MAX_DEPTH, _c_loader, _compose_events, _shallow, compose
+from digsync.yamlio import depth as yamldepth
+from digsync.yamlio.depth import MAX_DEPTH, _c_loader, _compose_events, _shallow, compose
 from tests.server_fixtures import ROOT
 
 DATA = ROOT / "tests" / "data"

@@ -4,8 +4,8 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from digsync.yamlemit import dump, quote, scalar
-from digsync.yamlload import load
+from digsync.yamlio.emit import dump, quote, scalar
+from digsync.yamlio.load import load
 
 text = st.text(alphabet=st.characters(codec="utf-8"), max_size=40)
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from digsync.config import parse_config
+from digsync.config.model import parse_config
 from digsync.errors import ConfigError, Mark, Problem, YamlSyntaxError
-from digsync.yamlload import ScalarError, Tagged, load, resolve_core
+from digsync.yamlio.load import ScalarError, Tagged, load, resolve_core
 from tests.server_fixtures import API, ROOT, live_server, prepare_workdir
 
 

@@ -16,8 +16,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from digsync.deploy.batch import TargetChoice
 from digsync.errors import UsageError
-from digsync.remote import TargetChoice
 
 
 class _NoQuery(logging.Filter):
@@ -83,7 +83,7 @@ def run_server(config_path: str, host: str, port: int, choice: TargetChoice) -> 
             raise
         raise error from None
 
-    from digsync.config import load_config
+    from digsync.config.model import load_config
     from digsync.errors import ConfigError
     from digsync.server.settings import ServerSettings, is_loopback
 

@@ -16,18 +16,18 @@ from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from digsync import __version__
-from digsync.errors import ConfigError, DigsyncError, problem_json
-from digsync.history import who
-from digsync.server import schemas, security
-from digsync.server.configfile import Busy
-from digsync.server.errors import ApiError, install, invalid_config
-from digsync.server.service import (
+from digsync.config.files import Busy
+from digsync.editor.service import (
     ConfigMissing,
     ConfigService,
     RollbackRefused,
     StaleETag,
     UndoesRollback,
 )
+from digsync.errors import ConfigError, DigsyncError, problem_json
+from digsync.history.ledger import who
+from digsync.server import schemas, security
+from digsync.server.errors import ApiError, install, invalid_config
 from digsync.server.settings import ServerSettings
 from digsync.server.webhook import Debouncer
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from digsync.configschema import json_schema
+from digsync.config.schema import json_schema
 
 
 class _Model(BaseModel):

@@ -19,9 +19,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import NamedTuple
 
+from digsync.deploy.batch import TargetChoice
 from digsync.errors import UsageError
-from digsync.history import state_dir
-from digsync.remote import TargetChoice
+from digsync.history.ledger import state_dir
 
 MAX_BODY_BYTES = 1024 * 1024
 DEFAULT_DEBOUNCE = 2.0

@@ -9,7 +9,7 @@ import json
 import re
 from pathlib import Path
 
-from digsync.lint import lint_paths
+from digsync.dig.lint.core import lint_paths
 from tests.digdag_servers import ServerView
 from tests.test_conformance import corpus, manifest
 

@@ -14,8 +14,8 @@ import datetime as dt
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from digsync.commands import schedule_preview
-from digsync.yamlemit import dump
+from digsync.render.generate import schedule_preview
+from digsync.yamlio.emit import dump
 from tests.digdag_servers import ServerView
 
 ZONES = (

@@ -1,0 +1,1 @@
+"""Targets, the Digdag REST client, plan, push, batch push, status and rollback."""

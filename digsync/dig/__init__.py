@@ -1,0 +1,1 @@
+"""Digdag workflow files: the .dig loader, the schedules they declare, and the linter."""

@@ -1,0 +1,1 @@
+"""Editing config.yaml: the save pipeline shared by serve and watch."""

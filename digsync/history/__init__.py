@@ -1,0 +1,1 @@
+"""The local state folder: ledger, backups, config copies and the pending marker."""

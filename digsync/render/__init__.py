@@ -1,0 +1,1 @@
+"""A Config rendered as a Digdag project, and written to disk."""

@@ -1,0 +1,306 @@
+"""The library calls behind the CLI commands (one function per command)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from digsync.config.model import Config, load_config
+from digsync.errors import (
+    ConfigError,
+    DigsyncError,
+    Problem,
+    UsageError,
+    exception_json,
+    problem_json,
+)
+from digsync.render.writer import FileAction
+
+__all__ = ["problem_json"]  # re-exported: watch takes the one problem shape from here
+
+
+def init_config(path: Path, force: bool = False) -> list[Path]:
+    """Write the commented example config and the JSON Schema its first line points at."""
+    import json
+    from importlib import resources
+
+    from digsync.config.schema import json_schema
+    from digsync.render.writer import atomic_write
+
+    if path.exists() and not force:
+        raise UsageError(f"{path} already exists; use --force to overwrite it")
+    template = resources.files("digsync").joinpath("templates/config.yaml").read_bytes()
+    schema_path = path.parent / "digsync.schema.json"
+    atomic_write(path, template)
+    atomic_write(schema_path, (json.dumps(json_schema(), indent=2) + "\n").encode("utf-8"))
+    return [path, schema_path]
+
+
+def validate_configs(paths: list[str]) -> dict[str, Any]:
+    """Check each config; every problem of every file, as data. When one has errors the
+    report also carries the ``--json`` error shape: ``error`` (each error's one-line
+    text), ``code`` ``invalid_config`` and ``problems`` (those of every file)."""
+    entries = []
+    every: list[Problem] = []
+    for path in paths:
+        try:
+            problems = list(load_config(path).warnings)
+        except ConfigError as exc:
+            problems = exc.problems
+        every.extend(problems)
+        errors = sum(1 for p in problems if p.severity == "error")
+        entries.append(
+            {
+                "path": path,
+                "valid": errors == 0,
+                "errors": errors,
+                "problems": [problem_json(p) for p in problems],
+            }
+        )
+    report: dict[str, Any] = {"valid": all(e["valid"] for e in entries), "configs": entries}
+    if not report["valid"]:
+        report.update(exception_json(ConfigError(every)))
+    return report
+
+
+class GenerateResult:
+    """Per-file actions and the warnings of every config, in order."""
+
+    def __init__(self) -> None:
+        self.actions: list[FileAction] = []
+        self.warnings: list[str] = []
+
+    @property
+    def changed(self) -> bool:
+        return any(a.action != "identical" for a in self.actions)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "changed": self.changed,
+            "files": [{"path": str(a.path), "action": a.action} for a in self.actions],
+            "warnings": self.warnings,
+        }
+
+
+def _load_all(paths: list[str]) -> list[Config]:
+    configs, problems = [], []
+    for path in paths:
+        try:
+            configs.append(load_config(path))
+        except ConfigError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise ConfigError(problems)
+    return configs
+
+
+DEFAULT_PROJECT_DIR = "build"
+"""generate's folder when neither --project-dir nor --output is given, beside config.yaml:
+the project lands in <config dir>/build/<project>/."""
+
+
+def generate(
+    paths: list[str],
+    output: str | None = None,
+    project_dir: str | None = None,
+    project: str | None = None,
+    check: bool = False,
+    target: str | None = None,
+) -> GenerateResult:
+    """Render every config and write (or, with check, compare) its files.
+
+    Without ``project_dir`` and ``output`` each project goes to ``build/<project>/``
+    beside its config. Writing into the local target's folder is refused (``target``
+    is the --target flag, for telling which target a config pushes to)."""
+    from digsync.cli.term import Progress
+
+    if len(paths) > 1 and (output or project):
+        raise UsageError("--output and --project take one --config; use --project-dir for several")
+    configs = _load_all(paths)
+    if project:
+        from digsync.config.model import check_project_name
+
+        check_project_name(project)
+        configs = [configs[0]._replace(project=project)]
+    _refuse_duplicate_projects(configs)
+    plans = [(config, *_destination(config, output, project_dir)) for config in configs]
+    if not check:  # --check writes nothing, so it may compare any folder
+        for config, root, _ in plans:
+            if not config.source:
+                _refuse_target_folder(config, root, target)
+    result = GenerateResult()
+    with Progress(len(configs), "generating") as progress:
+        for config, root, own in plans:
+            _generate_one(config, root, own, output, check, result)
+            progress.advance(config.project)
+    return result
+
+
+def _destination(config: Config, output: str | None, project_dir: str | None) -> tuple[Path, bool]:
+    """The folder the project is written to, and whether it is digsync's own
+    (DIR/<project>/, where a workflow no longer rendered is removed)."""
+    if output and not project_dir:
+        return Path(output).parent, False
+    folder = Path(project_dir) if project_dir else Path(config.path).parent / DEFAULT_PROJECT_DIR
+    return folder / config.project, True
+
+
+def _refuse_target_folder(config: Config, root: Path, target: str | None) -> None:
+    """generate must not write where the local target keeps what it pushed: the target
+    would then hold files it never recorded, and status would report drift for ever."""
+    from digsync.deploy.targets import local_folder, target_kind
+
+    if target_kind(target, config.target) != "local":
+        return
+    folder = local_folder(config.target, Path(config.path).resolve().parent).resolve()
+    written = root.resolve()
+    if written == folder or folder in written.parents:
+        raise UsageError(
+            f"{config.path}: refusing to generate into {written}: it is inside the local "
+            f"target's folder {folder} (target.workflows_dir), which only digsync push "
+            "writes; run digsync push --target local to update it, or choose another "
+            f"--project-dir (default: {DEFAULT_PROJECT_DIR}/ beside the config)"
+        )
+
+
+def _generate_one(
+    config: Config,
+    root: Path,
+    own: bool,
+    output: str | None,
+    check: bool,
+    result: GenerateResult,
+) -> None:
+    from digsync.render.project import GENERATED_MARK, config_label, render_project
+    from digsync.render.writer import remove_stale, sync_files
+
+    result.warnings.extend(str(w) for w in config.warnings)
+    if config.source:
+        result.actions.append(_schedule_only(config, check))
+        return
+    rendered = render_project(config, config_label(config))
+    files = rendered.files
+    if output and not own:  # --output FILE.dig: the workflow takes that name
+        dig = Path(output).name
+        files = {
+            (dig if rel.endswith(".dig") and "/" not in rel else rel): data
+            for rel, data in rendered.files.items()
+        }
+    backup = _backup(config)
+    result.actions.extend(sync_files(root, files, check=check, backup=backup))
+    if own:  # DIR/<project>/ is digsync's own: a workflow it no longer renders goes
+        result.actions.extend(remove_stale(root, files, GENERATED_MARK, check, backup))
+
+
+def _backup(config: Config) -> Callable[[str, bytes], object]:
+    """Keep a generated file's previous content in the history folder before overwriting."""
+    from digsync.history.ledger import Ledger, state_dir
+
+    ledger = Ledger(state_dir(config.path), config.project)
+    stamp: list[str] = []  # chosen at the first backup, so a run that overwrites nothing takes none
+
+    def backup(rel: str, old: bytes) -> object:
+        if not stamp:
+            stamp.append(ledger.backup_stamp())
+        return ledger.backup(rel, old, stamp[0])
+
+    return backup
+
+
+def _refuse_duplicate_projects(configs: list[Config]) -> None:
+    seen: dict[str, str] = {}
+    for config in configs:
+        if config.project in seen:
+            raise UsageError(
+                f"{config.path} and {seen[config.project]} both render project "
+                f"'{config.project}'; give each a distinct workflow.project"
+            )
+        seen[config.project] = config.path
+
+
+def _schedule_only(config: Config, check: bool) -> FileAction:
+    from digsync.render.schedule_only import read_source, rewrite_schedule, source_path
+    from digsync.render.writer import sync_files
+
+    text = read_source(config)
+    target = source_path(config)
+    new = rewrite_schedule(text, str(target), config)
+    files = {target.name: new.encode("utf-8")}
+    return sync_files(target.parent, files, check=check, backup=_backup(config))[0]
+
+
+class Preview(NamedTuple):
+    data: dict[str, Any]
+    warnings: list[str]
+    config_warnings: tuple[str, ...] = ()
+    """The config's own warnings (say, an hourly HH:MM:SS time that is ignored)."""
+
+
+def parse_instant(text: str | None, tz: dt.tzinfo, flag: str = "--from") -> dt.datetime:
+    """ISO-8601 instant; a time without offset is read in the workflow's time zone."""
+    if text is None:
+        return dt.datetime.now(dt.UTC)
+    try:
+        value = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise UsageError(
+            f"{flag}: expected an ISO-8601 time such as 2026-03-08T00:00:00Z; got {text!r}"
+        ) from None
+    value = value if value.tzinfo else value.replace(tzinfo=tz)
+    if not dt.datetime(1970, 1, 1, tzinfo=dt.UTC) <= value < dt.datetime(9999, 1, 1, tzinfo=dt.UTC):
+        raise UsageError(f"{flag}: expected a time from 1970 to 9998; got {text!r}")
+    return value
+
+
+def schedule_preview(
+    config: str | None = None, dig: str | None = None, start: str | None = None, count: int = 5
+) -> Preview:
+    """Description and next runs of the schedule in a config or a .dig file."""
+    from digsync.schedule.engine import (
+        dst_warnings,
+        next_runs,
+        parse_schedule,
+        parse_timezone,
+        schedule_to_json,
+    )
+
+    if count < 0 or count > 10_000:
+        raise UsageError("--next: expected a number from 0 to 10000")
+    block, tz_name, notes = _schedule_source(config, dig)
+    tz = parse_timezone(tz_name)
+    begin = parse_instant(start, tz)
+    if block is None:
+        return Preview(
+            {"description": "manual runs only (no schedule)", "timezone": tz_name, "next_runs": []},
+            [],
+            notes,
+        )
+    schedule = parse_schedule(block, tz_name)
+    runs = next_runs(schedule, begin, count)
+    data = schedule_to_json(schedule, runs, pad_to=count)
+    return Preview(data, dst_warnings(schedule, begin), notes)
+
+
+def _schedule_source(
+    config: str | None, dig: str | None
+) -> tuple[dict[str, Any] | None, str, tuple[str, ...]]:
+    if dig is None:
+        loaded = load_config(config or "config.yaml")
+        notes = tuple(str(w) for w in loaded.warnings)
+        return loaded.schedule.directive, loaded.schedule.timezone, notes
+    from digsync.dig.loader import load_dig
+
+    try:
+        text = Path(dig).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"{dig}: {exc.strerror}") from None
+    data = load_dig(text, dig, Path(dig).parent).data
+    if not isinstance(data, dict):
+        raise DigsyncError(f"{dig}: not a workflow (the top level is not a mapping)")
+    tz = data.get("timezone", "UTC")
+    block = data.get("schedule")
+    if block is not None and not isinstance(block, dict):
+        raise DigsyncError(f"{dig}: schedule: expected a mapping")
+    return block, str(tz), ()

@@ -1,0 +1,1 @@
+"""YAML in and out: the hostile-input-safe loader (with marks) and the emitter."""
