@@ -43,6 +43,10 @@ PACKAGE_DATA = (
     "digsync/server/static/app.js",
     "digsync/server/static/app.css",
     "digsync/server/static/favicon.svg",
+    # every ES module the page imports (app.js is the entry)
+    *sorted(
+        f"digsync/server/static/{p.name}" for p in (ROOT / "digsync/server/static").glob("*.js")
+    ),
 )
 
 
