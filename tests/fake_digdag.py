@@ -48,7 +48,8 @@ from types import MappingProxyType
 from typing import Any, NamedTuple, cast
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from digsync.dig.lint.core import ERROR, Finding, lint_text
+from digsync.dig.lint.core import lint_text
+from digsync.dig.lint.findings import ERROR, Finding
 from digsync.dig.loader import load_dig
 from digsync.errors import ScheduleError
 from digsync.schedule.engine import Schedule, next_runs, parse_schedule, parse_timezone

@@ -15,7 +15,8 @@ from typing import Any
 
 import pytest
 
-from digsync.dig.lint.core import Finding, lint_paths, lint_text
+from digsync.dig.lint.core import lint_paths, lint_text
+from digsync.dig.lint.findings import Finding
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "conformance" / "digdag"
 VENDORED = Path(__file__).resolve().parent / "data" / "digdag-conformance"

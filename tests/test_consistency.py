@@ -15,7 +15,7 @@ import pytest
 from digsync.cli import build_parser, main
 from digsync.config.model import INTERVAL_MINUTES, interval_hint, parse_config
 from digsync.config.schema import FREQUENCIES, json_schema
-from digsync.deploy.targets import REGIONS, TARGETS
+from digsync.config.targets import REGIONS, TARGETS
 from digsync.errors import ConfigError
 from digsync.history.ledger import Ledger, who
 from tests.conftest import BASE

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from digsync.errors import ScheduleError
 from digsync.schedule.cron4j import NEVER, CronPattern
+from digsync.schedule.words import describe_cron
 
 LA = ZoneInfo("America/Los_Angeles")
 
@@ -231,7 +232,7 @@ def test_a_pattern_that_never_matches_returns_never() -> None:
     ],
 )
 def test_describe(expr: str, text: str) -> None:
-    assert CronPattern.parse(expr).describe() == text
+    assert describe_cron(CronPattern.parse(expr)) == text
 
 
 # --- the search agrees with a brute-force walk where cron4j has no quirks ---------------

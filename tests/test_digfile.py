@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from digsync.dig.lint.core import Finding, lint_text
+from digsync.dig.lint.core import lint_text
+from digsync.dig.lint.findings import Finding
 from digsync.dig.loader import (
     MAX_DEPTH,
     LoadedDig,

@@ -25,7 +25,7 @@ import pytest
 
 from digsync.config.schema import DEFAULT_IMAGE, SECTIONS
 from digsync.config.spec import Spec
-from digsync.deploy.targets import REGIONS
+from digsync.config.targets import REGIONS
 from tests.conftest import ROOT
 from tests.test_ecosystem import BIN, digsync_commands, parse_digsync
 

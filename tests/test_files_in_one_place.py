@@ -83,7 +83,7 @@ def test_relative_workflows_dir_is_read_in_the_config_folder_and_absolute_as_giv
 
     absolute = tmp_path / "abs" / "wf"
     config.write_text(BASE + f"target:\n  workflows_dir: {absolute}\n", encoding="utf-8")
-    from digsync.deploy.targets import settings
+    from digsync.config.targets import settings
 
     assert settings(None, None, {"workflows_dir": str(absolute)}, conf).workflows_dir == absolute
     assert settings(None, None, {}, conf).workflows_dir == conf / "workflows"

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from digsync.dig.lint.core import Finding, findings_to_json, lint_paths, lint_text
+from digsync.dig.lint.core import lint_paths, lint_text
+from digsync.dig.lint.findings import Finding, findings_to_json
 from digsync.errors import UsageError
 
 Row = tuple[int, int, str, str, str]

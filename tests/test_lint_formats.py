@@ -11,7 +11,8 @@ import jsonschema
 import pytest
 
 from digsync.cli import main
-from digsync.dig.lint.core import RULES, Finding, lint_paths
+from digsync.dig.lint.core import lint_paths
+from digsync.dig.lint.findings import RULES, Finding
 from digsync.dig.lint.formats import (
     escape_data,
     escape_property,

@@ -9,16 +9,8 @@ from datetime import UTC, date, datetime, timedelta, timezone
 import pytest
 
 from digsync.errors import ScheduleError
-from digsync.schedule.engine import (
-    Run,
-    Schedule,
-    describe,
-    dst_warnings,
-    next_runs,
-    parse_schedule,
-    parse_timezone,
-    schedule_to_json,
-)
+from digsync.schedule.engine import Run, Schedule, next_runs, parse_schedule, parse_timezone
+from digsync.schedule.words import describe, dst_warnings, schedule_to_json
 
 LA = "America/Los_Angeles"
 

@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from digsync.cli import main
-from digsync.deploy.targets import REGIONS, open_target, settings
+from digsync.config.targets import REGIONS, settings
+from digsync.deploy.targets import open_target
 from digsync.deploy.targets.rest import RestTarget
 from digsync.errors import UsageError
 from tests import fake_tdx

@@ -17,7 +17,8 @@ import httpx
 import pytest
 from playwright.sync_api import BrowserContext, Page, Request, Route, expect
 
-from digsync.schedule.engine import describe, parse_schedule
+from digsync.schedule.engine import parse_schedule
+from digsync.schedule.words import describe
 from tests.fake_digdag import FakeDigdag
 from tests.server_fixtures import (
     API,

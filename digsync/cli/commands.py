@@ -60,14 +60,18 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
     if args.push and args.check:
         raise UsageError("--push and --check do not go together")
-    result = generate(
-        _configs(args),
-        output=args.output,
-        project_dir=args.project_dir,
-        project=args.project,
-        check=args.check,
-        target=getattr(args, "target", None),
-    )
+    from digsync.cli.term import Progress
+
+    with Progress(len(_configs(args)), "generating") as progress:
+        result = generate(
+            _configs(args),
+            output=args.output,
+            project_dir=args.project_dir,
+            project=args.project,
+            check=args.check,
+            target=getattr(args, "target", None),
+            progress=progress.advance,
+        )
     if args.json:
         doc = result.to_json()
         if args.push:  # one JSON document: the files, then the push results
@@ -134,15 +138,19 @@ def _push_results(
 
     if expect and len(paths) > 1:
         raise UsageError("--expect-revision takes one --config")
-    return push_many(
-        paths,
-        _choice(args),
-        jobs=jobs,
-        expect_revision=expect,
-        schedule_from=schedule_from,
-        project=project,
-        adopt=getattr(args, "adopt", False),
-    )
+    from digsync.cli.term import Progress
+
+    with Progress(len(paths), "pushing") as progress:
+        return push_many(
+            paths,
+            _choice(args),
+            jobs=jobs,
+            expect_revision=expect,
+            schedule_from=schedule_from,
+            project=project,
+            adopt=getattr(args, "adopt", False),
+            progress=progress.advance,
+        )
 
 
 def _push(
@@ -291,7 +299,8 @@ def cmd_rollback(args: argparse.Namespace) -> int:
 
 
 def cmd_lint(args: argparse.Namespace) -> int:
-    from digsync.dig.lint.core import check_codes, findings_to_json, lint_paths
+    from digsync.dig.lint.core import check_codes, lint_paths
+    from digsync.dig.lint.findings import findings_to_json
 
     if args.json and args.format not in ("text", "json"):
         raise UsageError(f"--json and --format {args.format} do not go together")
@@ -345,7 +354,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
     text = json.dumps(json_schema(), indent=2) + "\n"
     if args.output:
-        from digsync.render.writer import atomic_write
+        from digsync.history.storage import atomic_write
 
         atomic_write(Path(args.output), text.encode("utf-8"))
         print(f"wrote {args.output}")

@@ -163,7 +163,7 @@ def _epilog(examples: Sequence[str], *notes: str) -> str:
 
 
 def _lint_notes() -> str:
-    from digsync.dig.lint.core import RULES
+    from digsync.dig.lint.findings import RULES
 
     return (
         "codes (for --ignore; docs/lint-rules.md explains each): "
@@ -190,7 +190,7 @@ def _add_config(p: argparse.ArgumentParser, many: bool = False) -> None:
 
 
 def _add_target(p: argparse.ArgumentParser) -> None:
-    from digsync.deploy.targets import TARGETS  # the one list: the schema's target.type too
+    from digsync.config.targets import TARGETS  # the one list: the schema's target.type too
 
     p.add_argument(
         "--target",

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from digsync.errors import DigsyncError
-from digsync.render.writer import PRIVATE_FILE, atomic_write, private_dirs
+from digsync.history.storage import PRIVATE_FILE, atomic_write, private_dirs
 
 _LOCKS: dict[Path, threading.Lock] = {}
 _LOCKS_GUARD = threading.Lock()

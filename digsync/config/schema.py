@@ -6,7 +6,7 @@ from typing import Any
 
 from digsync.config.regions import WORKFLOW_HOSTS
 from digsync.config.spec import Spec, to_json_schema
-from digsync.deploy.targets import TARGETS
+from digsync.config.targets import TARGETS
 
 DEFAULT_IMAGE = "treasuredata/customscript-python:3.12.11-td0"
 FREQUENCIES = ("manual", "hourly", "daily", "weekly", "monthly", "interval", "custom")

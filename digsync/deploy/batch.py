@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from pathlib import Path
 from typing import NamedTuple
 
-from digsync.cli.term import Progress
 from digsync.config.model import Config, load_config
+from digsync.config.targets import TargetSettings, settings
 from digsync.deploy.plan import Plan, make_plan
 from digsync.deploy.push import ConcurrentChange, NotOurs, PushResult, push_plan, scrub
-from digsync.deploy.targets import Target, TargetSettings, open_target, settings
+from digsync.deploy.targets import open_target
+from digsync.deploy.targets.base import Target
 from digsync.errors import ConfigError, DigsyncError, UsageError
 from digsync.history import pending
 from digsync.history.ledger import Ledger, state_dir
@@ -157,8 +158,10 @@ def push_many(
     schedule_from: str | None = None,
     project: str | None = None,
     adopt: bool = False,
+    progress: Callable[[str], object] | None = None,
 ) -> list[PushResult]:
     """Push every config, at most ``jobs`` at a time; results in the order given.
+    ``progress`` is called with each project's name as its push ends.
 
     A config file that is not there is a usage error before anything is pushed (found
     midway it would end the command without the summary of the pushes already made)."""
@@ -180,15 +183,13 @@ def push_many(
                 )
             ]
         workers = max(1, min(jobs, len(paths), int(os.environ.get("DIGSYNC_MAX_JOBS", "32"))))
-        with (
-            ThreadPoolExecutor(max_workers=workers) as executor,
-            Progress(len(paths), "pushing") as progress,
-        ):
+        with ThreadPoolExecutor(max_workers=workers) as executor:
             futures = [
                 executor.submit(push_one, p, pool, None, schedule_from, adopt=adopt) for p in paths
             ]
             for done in as_completed(futures):
-                progress.advance(done.result().project)
+                if progress is not None:
+                    progress(done.result().project)
             return [future.result() for future in futures]
     finally:
         pool.close()

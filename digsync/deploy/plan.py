@@ -7,7 +7,7 @@ from typing import Any, NamedTuple
 
 from digsync.config.model import Config
 from digsync.deploy.archive import archive_md5, content_hash, pack, revision_name
-from digsync.deploy.targets import RemoteProject, Target
+from digsync.deploy.targets.base import RemoteProject, Target
 from digsync.dig.schedules import workflow_schedules
 from digsync.render.project import config_label, render_project
 from digsync.render.writer import unified_diff

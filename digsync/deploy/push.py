@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 from digsync.config.model import Config
 from digsync.deploy.archive import REVISION_PREFIX, content_hash
 from digsync.deploy.plan import Plan
-from digsync.deploy.targets import RemoteProject, RevisionExists, Target
+from digsync.deploy.targets.base import RemoteProject, RevisionExists, Target
 from digsync.dig.schedules import iso_z, workflow_schedules
 from digsync.errors import DigsyncError
 from digsync.history.ledger import Ledger

@@ -8,7 +8,7 @@ from typing import Any, NamedTuple
 from digsync.config.model import Config
 from digsync.deploy.archive import content_hash, revision_name
 from digsync.deploy.push import push_files, scrub
-from digsync.deploy.targets import RemoteProject, Target
+from digsync.deploy.targets.base import RemoteProject, Target
 from digsync.errors import DigsyncError, UsageError
 from digsync.history.ledger import Ledger
 

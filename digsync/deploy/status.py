@@ -7,7 +7,7 @@ from typing import Any, NamedTuple
 from digsync.config.model import Config
 from digsync.deploy.archive import content_hash
 from digsync.deploy.push import missing_secrets, verify_schedules
-from digsync.deploy.targets import Target
+from digsync.deploy.targets.base import Target
 from digsync.history import pending
 from digsync.history.ledger import Ledger
 from digsync.render.project import config_label, render_project

@@ -6,7 +6,8 @@ import datetime as dt
 from typing import Any, NamedTuple
 
 from digsync.errors import DigsyncError, ScheduleError
-from digsync.schedule.engine import Run, Schedule, describe, next_runs, parse_schedule
+from digsync.schedule.engine import Run, Schedule, next_runs, parse_schedule
+from digsync.schedule.words import describe
 
 
 class WorkflowSchedule(NamedTuple):

@@ -16,7 +16,7 @@ from typing import Any
 
 from digsync.editor.masking import mask
 from digsync.history.ledger import now_utc
-from digsync.render.writer import PRIVATE_FILE, private_dirs
+from digsync.history.storage import PRIVATE_FILE, private_dirs
 
 FILE = "audit.jsonl"
 _LOCK = threading.Lock()

@@ -9,7 +9,7 @@ from typing import Any
 
 from digsync.config.model import Config
 from digsync.deploy.plan import RUNS_SHOWN, diff_files, make_plan
-from digsync.deploy.targets import Target
+from digsync.deploy.targets.base import Target
 from digsync.dig.lint.core import lint_text
 from digsync.dig.schedules import WorkflowSchedule, workflow_schedules
 

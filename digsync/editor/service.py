@@ -20,9 +20,9 @@ from typing import Any, NamedTuple
 from digsync.config import files as configfile
 from digsync.config.model import Config, config_from_data, load_config, parse_config
 from digsync.config.spec import format_path
+from digsync.config.targets import settings
 from digsync.deploy.batch import TargetChoice, TargetPool, push_one
 from digsync.deploy.push import PushResult, scrub
-from digsync.deploy.targets import settings
 from digsync.editor.audit import AuditLog, config_diff
 from digsync.editor.masking import mask, secret_values, unmask
 from digsync.editor.redact import credentials

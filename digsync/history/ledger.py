@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from digsync.render.writer import PRIVATE_FILE, atomic_write, private_dirs
+from digsync.history.storage import PRIVATE_FILE, atomic_write, private_dirs
 
 STATE_ENV = "DIGSYNC_STATE_DIR"
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from digsync.history.ledger import now_utc
-from digsync.render.writer import PRIVATE_FILE, atomic_write, private_dirs
+from digsync.history.storage import PRIVATE_FILE, atomic_write, private_dirs
 
 FILE = "pending.json"
 

@@ -27,7 +27,7 @@ def init_config(path: Path, force: bool = False) -> list[Path]:
     from importlib import resources
 
     from digsync.config.schema import json_schema
-    from digsync.render.writer import atomic_write
+    from digsync.history.storage import atomic_write
 
     if path.exists() and not force:
         raise UsageError(f"{path} already exists; use --force to overwrite it")
@@ -108,14 +108,14 @@ def generate(
     project: str | None = None,
     check: bool = False,
     target: str | None = None,
+    progress: Callable[[str], object] | None = None,
 ) -> GenerateResult:
     """Render every config and write (or, with check, compare) its files.
 
     Without ``project_dir`` and ``output`` each project goes to ``build/<project>/``
     beside its config. Writing into the local target's folder is refused (``target``
-    is the --target flag, for telling which target a config pushes to)."""
-    from digsync.cli.term import Progress
-
+    is the --target flag, for telling which target a config pushes to). ``progress``
+    is called with each project's name once its files are written."""
     if len(paths) > 1 and (output or project):
         raise UsageError("--output and --project take one --config; use --project-dir for several")
     configs = _load_all(paths)
@@ -131,10 +131,10 @@ def generate(
             if not config.source:
                 _refuse_target_folder(config, root, target)
     result = GenerateResult()
-    with Progress(len(configs), "generating") as progress:
-        for config, root, own in plans:
-            _generate_one(config, root, own, output, check, result)
-            progress.advance(config.project)
+    for config, root, own in plans:
+        _generate_one(config, root, own, output, check, result)
+        if progress is not None:
+            progress(config.project)
     return result
 
 
@@ -150,7 +150,7 @@ def _destination(config: Config, output: str | None, project_dir: str | None) ->
 def _refuse_target_folder(config: Config, root: Path, target: str | None) -> None:
     """generate must not write where the local target keeps what it pushed: the target
     would then hold files it never recorded, and status would report drift for ever."""
-    from digsync.deploy.targets import local_folder, target_kind
+    from digsync.config.targets import local_folder, target_kind
 
     if target_kind(target, config.target) != "local":
         return
@@ -258,13 +258,8 @@ def schedule_preview(
     config: str | None = None, dig: str | None = None, start: str | None = None, count: int = 5
 ) -> Preview:
     """Description and next runs of the schedule in a config or a .dig file."""
-    from digsync.schedule.engine import (
-        dst_warnings,
-        next_runs,
-        parse_schedule,
-        parse_timezone,
-        schedule_to_json,
-    )
+    from digsync.schedule.engine import next_runs, parse_schedule, parse_timezone
+    from digsync.schedule.words import dst_warnings, schedule_to_json
 
     if count < 0 or count > 10_000:
         raise UsageError("--next: expected a number from 0 to 10000")

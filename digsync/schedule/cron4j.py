@@ -346,12 +346,6 @@ class CronPattern(NamedTuple):
             return time
         return min(g.search(start, tz) for g in self.groups)
 
-    def describe(self) -> str:
-        """Plain English, best effort: ``0 */6 * * *`` is "at minute 0 of every 6th hour"."""
-        from digsync.schedule.words import describe_cron
-
-        return describe_cron(self)
-
 
 def _parse_group(expr: str, piece: str) -> Group:
     """One ``|`` piece: five fields, each parsed with its own rules."""

@@ -463,26 +463,3 @@ def delay_seconds(schedule: Schedule) -> int:
 def cron_pattern(schedule: Schedule) -> CronPattern | None:
     """The cron4j pattern Digdag matches session times against (None for seconds_interval)."""
     return _plan(schedule.kind, schedule.value)[0]
-
-
-def describe(schedule: Schedule) -> str:
-    """Plain English, e.g. "every Monday at 03:00 (UTC)"."""
-    from digsync.schedule import words as schedule_text
-
-    return schedule_text.describe(schedule)
-
-
-def dst_warnings(schedule: Schedule, start: datetime, days: int = 366) -> list[str]:
-    """Daily/weekly/monthly runs moved by a UTC offset change within ``days`` of ``start``."""
-    from digsync.schedule import words as schedule_text
-
-    return schedule_text.dst_warnings(schedule, start, days)
-
-
-def schedule_to_json(
-    schedule: Schedule, runs: list[Run], pad_to: int | None = None
-) -> dict[str, object]:
-    """Description, time zone and runs as ISO-8601 strings with offsets."""
-    from digsync.schedule import words as schedule_text
-
-    return schedule_text.schedule_to_json(schedule, runs, pad_to)

@@ -1,112 +1,17 @@
-"""Push targets behind one small protocol: td, digdag, tdx and local.
+"""Push targets behind one small protocol (targets.base): td, digdag, tdx and local.
 
-Choose with --target, $DIGSYNC_TARGET, or the non-secret ``target:`` section of
-config.yaml (in that order); the default is local. --endpoint (or
-$DIGSYNC_ENDPOINT, or target.endpoint) overrides the URL of td and digdag.
-
-The local target's folder, ``target.workflows_dir`` (default ``workflows``), is read
-against config.yaml's folder when relative, like the state folder (.digsync/) beside
-it: pushed files and their history sit together whatever the current folder.
+Which one a config names, and its URL or folder, is decided in digsync.config.targets;
+:func:`open_target` builds it, with credentials from the environment only.
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, NamedTuple, Protocol
 
-from digsync.config.regions import WORKFLOW_HOSTS
-from digsync.errors import DigsyncError, UsageError
-
-TARGETS = ("local", "td", "digdag", "tdx")
-REGIONS = {region: f"https://{host}" for region, host in WORKFLOW_HOSTS.items()}
-
-
-class RemoteProject(NamedTuple):
-    """A project as the target knows it; ``revision`` is its current revision."""
-
-    id: str
-    name: str
-    revision: str
-    archive_md5: str | None = None  # lets a plan skip downloading an identical archive
-
-
-class RevisionExists(DigsyncError):
-    """The revision name is taken in this project (Digdag answers 409)."""
-
-    exit_code = 1
-
-
-class Target(Protocol):
-    kind: str
-    location: str
-    keeps_secrets: bool
-
-    def current(self, project: str) -> RemoteProject | None: ...
-    def files(self, remote: RemoteProject, revision: str | None = None) -> dict[str, bytes]: ...
-    def revisions(self, remote: RemoteProject) -> list[dict[str, Any]]: ...
-    def push(
-        self, project: str, revision: str, files: dict[str, bytes], schedule_from: str | None
-    ) -> RemoteProject: ...
-    def set_secrets(self, remote: RemoteProject, secrets: dict[str, str]) -> None: ...
-    def secret_keys(self, remote: RemoteProject) -> list[str] | None:
-        """The project's secret keys on the server; None when the target cannot tell."""
-        ...
-
-    def schedules(self, remote: RemoteProject) -> list[dict[str, Any]]: ...
-    def close(self) -> None: ...
-
-
-class TargetSettings(NamedTuple):
-    kind: str
-    endpoint: str | None
-    workflows_dir: Path
-    profile: str | None = None  # tdx: the tdx profile whose login pushes
-
-
-def settings(
-    target: str | None, endpoint: str | None, section: dict[str, Any], config_dir: Path
-) -> TargetSettings:
-    """Resolve the target kind and endpoint: flag, then environment, then config.yaml.
-
-    ``config_dir`` is config.yaml's folder: a relative ``workflows_dir`` is read in it."""
-    kind = target_kind(target, section)
-    if kind not in TARGETS:
-        raise UsageError(f"unknown target {kind!r}; expected one of {', '.join(TARGETS)}")
-    # Each level (flag, environment, config) names an endpoint or a region; the first
-    # level that names either wins, so DIGSYNC_REGION beats a config endpoint.
-    env_region = os.environ.get("DIGSYNC_REGION") if kind == "td" else None
-    url = (
-        endpoint
-        or os.environ.get("DIGSYNC_ENDPOINT")
-        or (_region_url(env_region) if env_region else None)
-        or section.get("endpoint")
-    )
-    if kind == "td" and not url:
-        url = _region_url(section.get("region") or "us")
-    if kind == "digdag" and not url:
-        raise UsageError("the digdag target needs a server URL: --endpoint http://host:65432")
-    workflows = local_folder(section, config_dir)
-    profile = os.environ.get("DIGSYNC_TDX_PROFILE") or section.get("profile")
-    return TargetSettings(kind, url, workflows, profile if kind == "tdx" else None)
-
-
-def target_kind(target: str | None, section: dict[str, Any]) -> str:
-    """The kind chosen by the flag, $DIGSYNC_TARGET or target.type (default local);
-    not checked against TARGETS."""
-    return str(target or os.environ.get("DIGSYNC_TARGET") or section.get("type") or "local")
-
-
-def local_folder(section: dict[str, Any], config_dir: Path) -> Path:
-    """The local target's folder (it holds <project>/): target.workflows_dir, default
-    ``workflows``, in config.yaml's folder when relative; an absolute path as given."""
-    return config_dir / str(section.get("workflows_dir") or "workflows")
-
-
-def _region_url(region: str) -> str:
-    if region not in REGIONS:
-        raise UsageError(f"unknown region {region!r}; expected one of {', '.join(REGIONS)}")
-    return REGIONS[region]
+from digsync.config.targets import TargetSettings
+from digsync.deploy.targets.base import Target
+from digsync.errors import UsageError
 
 
 def open_target(s: TargetSettings, state: Path) -> Target:

@@ -1,6 +1,6 @@
 """The local target: the project is written to workflows/<project>/ (tdx's pull layout).
 
-The folder is target.workflows_dir beside config.yaml (see digsync.deploy.targets.settings),
+The folder is target.workflows_dir beside config.yaml (see digsync.config.targets.settings),
 next to the state folder, so the files and their history always sit together.
 Revisions are kept like a server keeps them, as archives in the state folder, so
 plan, status, history and rollback work the same without an account.
@@ -12,9 +12,9 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from digsync.deploy.targets import RemoteProject, RevisionExists
+from digsync.deploy.targets.base import RemoteProject, RevisionExists
 from digsync.deploy.targets.store import RevisionStore
-from digsync.render.writer import atomic_write
+from digsync.history.storage import atomic_write
 
 
 class LocalTarget:

@@ -6,7 +6,7 @@ from typing import Any
 
 from digsync.deploy.archive import pack, unpack
 from digsync.deploy.digdag_api import DigdagClient, RemoteError
-from digsync.deploy.targets import RemoteProject, RevisionExists
+from digsync.deploy.targets.base import RemoteProject, RevisionExists
 
 _AUTH_HINTS = {
     "td": "check TD_API_KEY: a master or write API key of the account this endpoint serves",

@@ -13,7 +13,7 @@ from typing import Any
 
 from digsync.deploy.archive import pack, unpack
 from digsync.history.ledger import now_utc
-from digsync.render.writer import PRIVATE_FILE, atomic_write, private_dirs
+from digsync.history.storage import PRIVATE_FILE, atomic_write, private_dirs
 
 
 class RevisionStore:

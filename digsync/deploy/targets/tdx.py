@@ -30,10 +30,10 @@ from pathlib import Path
 from typing import Any
 
 from digsync.deploy.digdag_api import PUSH_TIMEOUT_ENV, push_seconds
-from digsync.deploy.targets import RemoteProject
+from digsync.deploy.targets.base import RemoteProject
 from digsync.deploy.targets.store import RevisionStore
 from digsync.errors import DigsyncError, UsageError
-from digsync.render.writer import atomic_write
+from digsync.history.storage import atomic_write
 
 INSTALL_HINT = "install it with: npm install -g @treasuredata/tdx, then run: tdx auth setup"
 TDX_JSON = "tdx.json"

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from digsync.dig.lint.core import ERROR, RULES, Finding
+from digsync.dig.lint.findings import ERROR, RULES, Finding
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"

@@ -18,7 +18,7 @@ from digsync.dig.loader import LoadedDig, format_key
 from digsync.yamlio.load import PathKey
 
 if TYPE_CHECKING:
-    from digsync.dig.lint.core import Report
+    from digsync.dig.lint.findings import Report
 
 TOP_LEVEL_KEYS = (
     "timezone",

@@ -17,7 +17,7 @@ from digsync.dig.loader import LoadedDig, format_key
 from digsync.yamlio.load import PathKey
 
 if TYPE_CHECKING:
-    from digsync.dig.lint.core import Report
+    from digsync.dig.lint.findings import Report
 
 UNSUPPORTED = {
     "sh": "TD runs no shell commands: move the work into a py> script (a custom script)",
