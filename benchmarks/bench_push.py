@@ -18,7 +18,8 @@ from _common import EXAMPLE, ROOT, ChildServer
 
 sys.path.insert(0, str(ROOT))
 
-from digsync.deploy.batch import TargetChoice, push_many
+from digsync.deploy.batch import push_many
+from digsync.deploy.targets.pool import TargetChoice
 
 SERVER = """
 import sys

@@ -36,7 +36,7 @@ from typing import Any, NamedTuple
 
 import httpx
 
-from digsync.deploy.batch import TargetChoice
+from digsync.deploy.targets.pool import TargetChoice
 from digsync.server import listen, server_config
 from digsync.server.app import create_app
 from digsync.server.settings import ServerSettings, parse_tokens

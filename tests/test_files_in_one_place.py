@@ -261,7 +261,7 @@ def test_an_old_empty_lock_beside_the_config_is_cleaned_up(layout: tuple[Path, P
 
 
 def test_serve_saves_leave_nothing_beside_the_config(layout: tuple[Path, Path]) -> None:
-    from digsync.deploy.batch import TargetChoice
+    from digsync.deploy.targets.pool import TargetChoice
     from digsync.editor.service import ConfigService
 
     conf, _ = layout

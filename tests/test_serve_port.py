@@ -53,7 +53,7 @@ def test_run_server_on_port_0_prints_the_bound_port(tmp_path: Path) -> None:
     """The server side alone (digsync.server.run_server), apart from the CLI's checks."""
     code = (
         "import sys\n"
-        "from digsync.deploy.batch import TargetChoice\n"
+        "from digsync.deploy.targets.pool import TargetChoice\n"
         "from digsync.server import run_server\n"
         "sys.exit(run_server('config.yaml', '127.0.0.1', 0, TargetChoice(target='local')))\n"
     )

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from digsync.cli import main
-from digsync.deploy.batch import TargetChoice
+from digsync.deploy.targets.pool import TargetChoice
 from digsync.errors import UsageError
 from digsync.history.ledger import Ledger
 from digsync.server import _NoQuery, run_server

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from digsync.deploy.batch import TargetChoice
+from digsync.deploy.targets.pool import TargetChoice
 from digsync.editor.service import ConfigService
 from digsync.editor.watch import Watcher, WatchEvent, file_state, run
 from digsync.history.ledger import Ledger

@@ -97,16 +97,24 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def _choice(args: argparse.Namespace) -> Any:
-    from digsync.deploy.batch import TargetChoice
+    from digsync.deploy.targets.pool import TargetChoice
 
     return TargetChoice(args.target, args.endpoint)
 
 
-def cmd_plan(args: argparse.Namespace) -> int:
-    from digsync.deploy.batch import plan_one
+def _plan(path: str, choice: Any) -> Any:
+    from digsync.config.model import load_config
+    from digsync.deploy.plan import make_plan
+    from digsync.deploy.targets.pool import opened
 
+    config = load_config(path)
+    with opened(config, choice) as (target, _):
+        return make_plan(config, target)
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
     try:
-        plans = [plan_one(path, _choice(args)) for path in _configs(args)]
+        plans = [_plan(path, _choice(args)) for path in _configs(args)]
     except ConfigError:
         raise
     except DigsyncError as exc:  # exit 1 means "changes": a failed plan must not look so
@@ -213,8 +221,8 @@ def cmd_push(args: argparse.Namespace) -> int:
 
 def cmd_status(args: argparse.Namespace) -> int:
     from digsync.config.model import load_config
-    from digsync.deploy.batch import opened
     from digsync.deploy.status import status
+    from digsync.deploy.targets.pool import opened
 
     reports = []
     for path in _configs(args):
@@ -240,8 +248,8 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 def cmd_history(args: argparse.Namespace) -> int:
     from digsync.config.model import load_config
-    from digsync.deploy.batch import opened
     from digsync.deploy.status import history
+    from digsync.deploy.targets.pool import opened
 
     config = load_config(args.config)
     with opened(config, _choice(args)) as (target, ledger):
@@ -271,8 +279,8 @@ def cmd_history(args: argparse.Namespace) -> int:
 
 def cmd_rollback(args: argparse.Namespace) -> int:
     from digsync.config.model import load_config
-    from digsync.deploy.batch import opened
     from digsync.deploy.rollback import rollback
+    from digsync.deploy.targets.pool import opened
 
     config = load_config(args.config)
     with opened(config, _choice(args)) as (target, ledger):

@@ -142,6 +142,11 @@ def parse_config(text: str, path: str = "config.yaml") -> Config:
         loaded = load(text, path)
     except YamlSyntaxError as exc:
         raise ConfigError([Problem(exc.mark, "", exc.message)]) from None
+    return config_from_loaded(loaded, path)
+
+
+def config_from_loaded(loaded: Loaded, path: str = "config.yaml") -> Config:
+    """Check config text already read by :func:`digsync.yamlio.load.load`."""
     loaded.marks.setdefault((), Mark(path, 1, 1))  # an empty file still has a place
     return check_loaded(loaded, path)
 

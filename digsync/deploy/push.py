@@ -13,10 +13,12 @@ from typing import Any, NamedTuple
 
 from digsync.config.model import Config
 from digsync.deploy.archive import REVISION_PREFIX, content_hash
-from digsync.deploy.plan import Plan
+from digsync.deploy.plan import Plan, make_plan
 from digsync.deploy.targets.base import RemoteProject, RevisionExists, Target
+from digsync.deploy.targets.pool import TargetChoice, TargetPool
 from digsync.dig.schedules import iso_z, workflow_schedules
-from digsync.errors import DigsyncError
+from digsync.errors import ConfigError, DigsyncError, UsageError
+from digsync.history import pending
 from digsync.history.ledger import Ledger
 
 SCHEDULE_END = "9999-01-01T00:00:00Z"
@@ -278,3 +280,68 @@ def _ledger_base(config: Config, plan: Plan, target: Target) -> dict[str, Any]:
         "content_hash": content_hash(plan.files),
         "previous_revision": plan.remote.revision if plan.remote else None,
     }
+
+
+def push(
+    config: Config,
+    text: bytes,
+    pool: TargetPool | None = None,
+    *,
+    choice: TargetChoice | None = None,
+    expect_revision: str | None = None,
+    schedule_from: str | None = None,
+    author: str | None = None,
+    adopt: bool = False,
+) -> PushResult:
+    """Plan and push one checked config whose file holds ``text`` (kept in the history,
+    for rollback); a failure comes back as a failed result, not raised.
+
+    ``pool`` shares open targets between pushes; without one, the target of ``choice``
+    (the command line's --target/--endpoint; default: the config's own) is opened and
+    closed. ``adopt`` lets the push replace a project digsync did not make."""
+    from digsync.deploy.digdag_api import bounded  # httpx: imported only when a push happens
+
+    own = pool is None
+    pool = pool or TargetPool(choice or TargetChoice())
+    try:
+        target, ledger = pool.get(config)
+        with bounded():  # every request of this push ends by one deadline
+            plan = make_plan(config, target, describe=False)
+            _check_expected(plan, expect_revision)
+            result = push_plan(plan, target, ledger, text, schedule_from, author, adopt)
+        pending.clear(ledger.dir)  # a push that reached the server ends a pending one
+    except ConfigError as exc:
+        return _invalid(config.path, exc)
+    except UsageError:
+        raise  # the command is wrong for every project, not this push
+    except NotOurs as exc:
+        return PushResult(config.project, "failed", None, str(exc), needs_adopt=True)
+    except DigsyncError as exc:
+        return PushResult(
+            config.project, "failed", None, scrub(str(exc), config.secrets().values())
+        )
+    finally:
+        if own:
+            pool.close()
+    if config.secrets() and not target.keeps_secrets:
+        keys = ", ".join(sorted(config.secrets()))
+        note = f"set these project secrets on the server yourself: {keys}"
+        result = result._replace(warnings=(*result.warnings, note))
+    return result
+
+
+def _invalid(path: str, exc: ConfigError) -> PushResult:
+    errors = [p for p in exc.problems if p.severity == "error"] or exc.problems
+    more = f" (and {len(errors) - 1} more: digsync validate --config {path})"
+    message = f"invalid config: {errors[0]}" + (more if len(errors) > 1 else "")
+    return PushResult(path, "failed", None, message)
+
+
+def _check_expected(plan: Plan, expect_revision: str | None) -> None:
+    """--expect-revision: the server must still run the revision a plan showed."""
+    seen = plan.remote.revision if plan.remote else None
+    if expect_revision is not None and seen != expect_revision:
+        raise ConcurrentChange(
+            f"{plan.project}: the server runs revision {seen or 'none'}, not "
+            f"{expect_revision} that was planned; nothing was pushed"
+        )

@@ -29,7 +29,7 @@ from yaml.nodes import ScalarNode
 from yaml.resolver import Resolver
 
 from digsync.errors import YamlSyntaxError
-from digsync.yamlio.load import load, resolve_core
+from digsync.yamlio.load import Loaded, load, resolve_core
 
 _QUOTED = (DoubleQuotedScalarString, SingleQuotedScalarString)
 _BLOCK = (LiteralScalarString, FoldedScalarString)
@@ -44,6 +44,14 @@ def to_yaml(new: dict[str, Any], old_text: str | None, label: str = "config.yaml
     """YAML text for ``new``, editing ``old_text`` in place where it can; a file whose
     lines end in CRLF keeps CRLF, and one that starts with a byte-order mark keeps it
     (YAML reads either way the same)."""
+    return written(new, old_text, label)[0]
+
+
+def written(
+    new: dict[str, Any], old_text: str | None, label: str = "config.yaml"
+) -> tuple[str, Loaded]:
+    """:func:`to_yaml`, with the text as digsync's loader reads it back (once): a save
+    checks that reading, so the new file is parsed a single time."""
     old = old_text or ""
     crlf = old.count("\r\n") * 2 > old.count("\n")
     bom = "\ufeff" if old.startswith("\ufeff") else ""
@@ -53,21 +61,29 @@ def to_yaml(new: dict[str, Any], old_text: str | None, label: str = "config.yaml
 
     if old:
         merged = _merged(new, old.removeprefix(bom).replace("\r\n", "\n"))
-        if merged is not None and reads_back(as_file(merged), new, label):
-            return as_file(merged)
+        if merged is not None:
+            loaded = read_back(as_file(merged), new, label)
+            if loaded is not None:
+                return as_file(merged), loaded
     fresh = as_file(_dump(_styled(new), _yaml(2, 4, 2)))
-    if reads_back(fresh, new, label):
-        return fresh
+    loaded = read_back(fresh, new, label)
+    if loaded is not None:
+        return fresh, loaded
     raise Unrepresentable("the config cannot be written as YAML that reads back the same")
 
 
 def reads_back(text: str, data: Any, label: str = "config.yaml") -> bool:
     """True when digsync's loader reads ``text`` as exactly ``data`` (types included)."""
+    return read_back(text, data, label) is not None
+
+
+def read_back(text: str, data: Any, label: str = "config.yaml") -> Loaded | None:
+    """What digsync's loader reads from ``text``, when that is exactly ``data``."""
     try:
         loaded = load(text, label)
     except YamlSyntaxError:
-        return False
-    return not loaded.duplicates and same(loaded.data, data)
+        return None
+    return loaded if not loaded.duplicates and same(loaded.data, data) else None
 
 
 def same(a: Any, b: Any) -> bool:

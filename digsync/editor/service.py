@@ -1,7 +1,7 @@
 """What the API, the webhook and ``digsync watch`` do, without HTTP.
 
 A save is: check the candidate, write config.yaml atomically (keeping its comments),
-then push through :func:`digsync.deploy.batch.push_one`, which pushes only when the rendered
+then push through :func:`digsync.deploy.push.push`, which pushes only when the rendered
 project differs from what the target runs. All of it happens under the config's write
 lock, so saves, webhook pushes and ``watch`` never interleave. A push that fails after
 a save leaves a pending marker that any later successful push clears.
@@ -18,15 +18,15 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from digsync.config import files as configfile
-from digsync.config.model import Config, config_from_data, load_config, parse_config
+from digsync.config.model import Config, config_from_data, config_from_loaded, parse_config
 from digsync.config.spec import format_path
 from digsync.config.targets import settings
-from digsync.deploy.batch import TargetChoice, TargetPool, push_one
-from digsync.deploy.push import PushResult, scrub
+from digsync.deploy.push import PushResult, push, scrub
+from digsync.deploy.targets.pool import TargetChoice, TargetPool
 from digsync.editor.audit import AuditLog, config_diff
 from digsync.editor.masking import mask, secret_values, unmask
 from digsync.editor.redact import credentials
-from digsync.editor.roundtrip import Unrepresentable, same, to_yaml
+from digsync.editor.roundtrip import Unrepresentable, same, written
 from digsync.errors import (
     ConfigError,
     DigsyncError,
@@ -121,7 +121,8 @@ class ConfigService:
     ) -> None:
         self.path = Path(config_path)
         self.lock_wait = lock_wait  # seconds a write waits for another one; None: no limit
-        self.label = str(self.path)  # as push_one names it: the generated header shows it
+        self.label = str(self.path)  # the config's path as the generated header shows it
+        self._last_read: tuple[str, Any] | None = None  # (ETag, data) of config.yaml
         self.choice = choice
         self.pool = TargetPool(choice, state)
         from digsync.history.ledger import state_dir
@@ -234,19 +235,15 @@ class ConfigService:
             snap = configfile.read(self.path)
             if if_match is not None and not configfile.etag_matches(if_match, snap.etag):
                 raise StaleETag(snap.etag)
-            stored = _data_of(snap.text, self.label)
-            self.check(data, stored)  # unmasks data in place
-            try:
-                text = to_yaml(data, snap.text, self.label)
-            except Unrepresentable as exc:
-                raise ConfigError([Problem(None, "", str(exc))]) from None
-            config = parse_config(text, self.label)  # what lands on disk is valid
+            stored = self._stored_data(snap)
+            text, config, data = self._admitted(data, stored, snap.text)
             new = text.encode("utf-8")
             back = None if confirm_undo_rollback else self._rollback_kept(config)
             if back is not None and back.get("undone") and new != snap.data:
                 raise UndoesRollback(back)
             if new != snap.data:
                 configfile.save(self.path, new)
+            self._last_read = (configfile.etag_of(new), data)
             secrets = self.hidden(stored, data)
             if back is not None:  # no change: the rollback the server runs stays
                 result = PushResult(
@@ -257,18 +254,60 @@ class ConfigService:
                     f"the rollback to {back['to']}; nothing pushed",
                 )
             else:
-                result = self._push(config, secrets, author, adopt)
+                result = self._push(config, new, secrets, author, adopt)
             self._record("save", author, config, stored, data, secrets, result)
         return _outcome(configfile.etag_of(new), result, config.warnings)
+
+    def _admitted(self, data: Any, stored: Any, old_text: str | None) -> tuple[str, Config, Any]:
+        """The text a save writes, the config it reads as, and the data unmasked.
+
+        The quick way: unmask, keep the locked keys, write the YAML and check what it
+        reads back (one parse, one check). Anything that goes wrong on the way is
+        reported as :meth:`check` reports it, so an invalid save answers as before."""
+        unmasked, mask_problems = unmask(copy.deepcopy(data), stored)
+        if not mask_problems:
+            _keep_locked(unmasked, stored)
+            if not _locked_changes(unmasked, stored):
+                try:
+                    text, loaded = written(unmasked, old_text, self.label)
+                    config = config_from_loaded(loaded, self.label)
+                except (Unrepresentable, ConfigError):
+                    pass
+                else:
+                    if not _source_problems(config) and self._target_ok(config):
+                        return text, config, unmasked
+        self.check(data, stored)  # raises ConfigError with every problem; unmasks data
+        try:
+            text, loaded = written(data, old_text, self.label)
+        except Unrepresentable as exc:
+            raise ConfigError([Problem(None, "", str(exc))]) from None
+        return text, config_from_loaded(loaded, self.label), data
+
+    def _target_ok(self, config: Config) -> bool:
+        try:
+            settings(self.choice.target, self.choice.endpoint, config.target, self.path.parent)
+        except UsageError:
+            return False
+        return True
+
+    def _stored_data(self, snap: configfile.Snapshot) -> Any:
+        """config.yaml as data; the last save's data when the file is still what it wrote
+        (its ETag), so a run of saves does not parse the stored file each time."""
+        etag = snap.etag
+        if self._last_read is not None and self._last_read[0] == etag:
+            return self._last_read[1]
+        data = _data_of(snap.text, self.label)
+        self._last_read = (etag, data)
+        return data
 
     def push_current(self, action: str, author: str | None = None) -> SaveOutcome:
         """Re-read config.yaml and push it (webhook, watch); an invalid file pushes nothing."""
         author = author or who()
         with configfile.locked(self.path, self.lock_wait):
             snap = configfile.read(self.path)
-            current = _data_of(snap.text, self.label)
+            current = self._stored_data(snap)
             try:
-                config = self._config()
+                config = self._config(snap)
             except ConfigError as exc:
                 problems = "\n".join(str(p) for p in exc.problems)
                 self.audit.append(
@@ -283,15 +322,15 @@ class ConfigService:
                 raise
             before = self._last_pushed(config)
             secrets = self.hidden(current, before)
-            result = self._push(config, secrets, author)
+            result = self._push(config, snap.data or b"", secrets, author)
             self._record(action, author, config, before, current, secrets, result)
         return _outcome(snap.etag, result, config.warnings)
 
     def _push(
-        self, config: Config, secrets: set[str], author: str, adopt: bool = False
+        self, config: Config, text: bytes, secrets: set[str], author: str, adopt: bool = False
     ) -> PushResult:
         try:
-            result = push_one(self.label, self.pool, author=author, adopt=adopt)
+            result = push(config, text, self.pool, author=author, adopt=adopt)
         except UsageError as exc:  # e.g. the td target without TD_API_KEY
             result = PushResult(config.project, "failed", None, str(exc))
         except OSError as exc:
@@ -480,10 +519,16 @@ class ConfigService:
             hidden = self.hidden(self._stored(), *data)
             raise TargetFailed(scrub(str(exc), hidden)) from None
 
-    def _config(self) -> Config:
-        if not self.path.exists():
+    def _config(self, snap: configfile.Snapshot | None = None) -> Config:
+        """config.yaml checked (as read in ``snap``, or read now)."""
+        snap = snap or configfile.read(self.path)
+        if snap.data is None:
             raise self._missing()
-        return load_config(self.path)
+        try:
+            text = snap.data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise UsageError(f"{self.label}: cannot read config: {exc}") from None
+        return parse_config(text, self.label)
 
     def _missing(self) -> ConfigMissing:
         return ConfigMissing(f"{self.label}: no such config file (create one with: digsync init)")

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
-from digsync.deploy.batch import TargetChoice
+from digsync.deploy.targets.pool import TargetChoice
 from digsync.errors import ConfigError, Problem, UsageError
 
 if TYPE_CHECKING:

@@ -2,7 +2,7 @@
 
 ``<state>/<project>/pending.json`` holds when it started, the last error and how many
 attempts failed. Any later successful push clears it (the server, ``watch`` and
-``digsync push`` all go through :func:`digsync.deploy.batch.push_one`).
+``digsync push`` all go through :func:`digsync.deploy.push.push`).
 """
 
 from __future__ import annotations

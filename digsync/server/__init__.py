@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from digsync.deploy.batch import TargetChoice
+from digsync.deploy.targets.pool import TargetChoice
 from digsync.errors import UsageError
 
 

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import NamedTuple
 
-from digsync.deploy.batch import TargetChoice
+from digsync.deploy.targets.pool import TargetChoice
 from digsync.errors import UsageError
 from digsync.history.ledger import state_dir
 
