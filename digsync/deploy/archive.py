@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import gzip
 import hashlib
 import io
@@ -42,6 +43,14 @@ def revision_name(files: Mapping[str, bytes]) -> str:
 
 def pack(files: Mapping[str, bytes]) -> bytes:
     """A deterministic tar.gz of project-relative regular files (no ./ prefix, mtime 0)."""
+    return _pack(tuple(sorted(files.items())))
+
+
+@functools.lru_cache(maxsize=8)
+def _pack(items: tuple[tuple[str, bytes], ...]) -> bytes:
+    """A plan packs the render to compare with the server's archive and the push sends
+    the same files: the same content is packed once."""
+    files = dict(items)
     raw = io.BytesIO()
     with tarfile.open(fileobj=raw, mode="w", format=tarfile.GNU_FORMAT) as tar:
         for path in sorted(files):
@@ -52,7 +61,8 @@ def pack(files: Mapping[str, bytes]) -> bytes:
             info.mode = 0o644
             info.mtime = 0
             tar.addfile(info, io.BytesIO(data))
-    return gzip.compress(raw.getvalue(), compresslevel=9, mtime=0)
+    # Level 6 (zlib's default): a third of level 9's time for 0.7% more bytes.
+    return gzip.compress(raw.getvalue(), compresslevel=6, mtime=0)
 
 
 def unpack(archive: bytes) -> dict[str, bytes]:

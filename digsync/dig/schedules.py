@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Any, NamedTuple
 
 from digsync.errors import DigsyncError, ScheduleError
@@ -26,28 +27,33 @@ class WorkflowSchedule(NamedTuple):
 
 def workflow_schedules(files: dict[str, bytes]) -> dict[str, WorkflowSchedule]:
     """The schedule of every workflow (root .dig file) in a project's files."""
+    return {
+        path[: -len(".dig")]: _schedule_of(path, files[path])
+        for path in sorted(files)
+        if "/" not in path and path.endswith(".dig")
+    }
+
+
+@functools.lru_cache(maxsize=64)
+def _schedule_of(path: str, data: bytes) -> WorkflowSchedule:
+    """One .dig file's schedule; a push reads the same file for its plan, its check of
+    the server's next run and the local target's answer, so each is loaded once."""
     from digsync.dig.loader import load_dig
 
-    out: dict[str, WorkflowSchedule] = {}
-    for path in sorted(files):
-        if "/" in path or not path.endswith(".dig"):
-            continue
-        name = path[: -len(".dig")]
+    name = path[: -len(".dig")]
+    try:
+        doc = load_dig(data.decode("utf-8"), path).data
+    except (DigsyncError, UnicodeDecodeError):
+        return WorkflowSchedule(name, None, "")
+    tz = str(doc.get("timezone", "UTC")) if isinstance(doc, dict) else "UTC"
+    block = doc.get("schedule") if isinstance(doc, dict) else None
+    schedule = None
+    if isinstance(block, dict):
         try:
-            data = load_dig(files[path].decode("utf-8"), path).data
-        except (DigsyncError, UnicodeDecodeError):
-            out[name] = WorkflowSchedule(name, None, "")
-            continue
-        tz = str(data.get("timezone", "UTC")) if isinstance(data, dict) else "UTC"
-        block = data.get("schedule") if isinstance(data, dict) else None
-        schedule = None
-        if isinstance(block, dict):
-            try:
-                schedule = parse_schedule(block, tz)
-            except ScheduleError:
-                schedule = None
-        out[name] = WorkflowSchedule(name, schedule, tz)
-    return out
+            schedule = parse_schedule(block, tz)
+        except ScheduleError:
+            schedule = None
+    return WorkflowSchedule(name, schedule, tz)
 
 
 def iso_z(when: dt.datetime) -> str:

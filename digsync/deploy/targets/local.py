@@ -38,11 +38,7 @@ class LocalTarget:
     def files(self, remote: RemoteProject, revision: str | None = None) -> dict[str, bytes]:
         if revision is None or revision == remote.revision:
             folder = self.root / remote.name
-            return {
-                p.relative_to(folder).as_posix(): p.read_bytes()
-                for p in sorted(folder.rglob("*"))
-                if p.is_file() and not p.name.startswith(".")
-            }
+            return {rel: (folder / rel).read_bytes() for rel in sorted(self._names(folder))}
         files = self._store(remote.name).files(revision)
         if files is None:
             raise FileNotFoundError(f"revision {revision} of local project {remote.name}")
@@ -58,13 +54,24 @@ class LocalTarget:
         if store.has(revision):
             raise RevisionExists(f"revision {revision} already exists in local project {project}")
         folder = self.root / project
-        old = self.files(RemoteProject(project, project, "")) if folder.is_dir() else {}
+        old = self._names(folder)
+        # Atomic for readers, not flushed one by one: the revision's archive (kept and
+        # fsynced by the store) is the record, and status reports a folder that differs.
         for rel, data in files.items():
-            atomic_write(folder / rel, data)
-        for rel in set(old) - set(files):
+            atomic_write(folder / rel, data, fsync=False)
+        for rel in old - set(files):
             (folder / rel).unlink(missing_ok=True)
         store.add(revision, files)
         return RemoteProject(project, project, revision)
+
+    @staticmethod
+    def _names(folder: Path) -> set[str]:
+        """The project's files in the folder (relative paths; dot files are not its own)."""
+        return {
+            p.relative_to(folder).as_posix()
+            for p in folder.rglob("*")
+            if p.is_file() and not p.name.startswith(".")
+        }
 
     def set_secrets(self, remote: RemoteProject, secrets: dict[str, str]) -> None:
         """Secrets have nowhere safe to go locally; they are never written to disk."""

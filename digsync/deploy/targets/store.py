@@ -22,19 +22,26 @@ class RevisionStore:
     def __init__(self, folder: Path) -> None:
         self.folder = folder  # <state>/<project>/<kind>-revisions
 
-    def log(self) -> list[dict[str, Any]]:
+    def _lines(self) -> list[str]:
         try:
             text = (self.folder / "revisions.jsonl").read_text(encoding="utf-8")
         except FileNotFoundError:
             return []
-        return [json.loads(line) for line in text.splitlines() if line.strip()]
+        return [line for line in text.splitlines() if line.strip()]
+
+    def log(self) -> list[dict[str, Any]]:
+        return [json.loads(line) for line in self._lines()]
 
     def latest(self) -> str | None:
-        log = self.log()
-        return str(log[-1]["revision"]) if log else None
+        lines = self._lines()  # only the last one is read as JSON: the log only grows
+        return str(json.loads(lines[-1])["revision"]) if lines else None
 
     def has(self, revision: str) -> bool:
-        return any(r["revision"] == revision for r in self.log())
+        # A line that names the revision holds its JSON-escaped text; only those are read.
+        needle = json.dumps(revision)[1:-1]
+        return any(
+            json.loads(line)["revision"] == revision for line in self._lines() if needle in line
+        )
 
     def files(self, revision: str) -> dict[str, bytes] | None:
         """The files of a stored revision, or None when it was not kept here."""
