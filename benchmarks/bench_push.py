@@ -82,7 +82,8 @@ def many(server: Server, root: Path) -> None:
 
 
 def latency(server: Server, root: Path) -> None:
-    (path,) = write_configs(root / "one", 1) if (root / "one").mkdir() is None else []
+    (root / "one").mkdir()
+    (path,) = write_configs(root / "one", 1)
     choice = TargetChoice("digdag", server.url)
     push_many([path], choice)
     text = Path(path).read_text()

@@ -55,9 +55,11 @@ def layout() -> dict[str, dict[str, list[tuple[str, str]]]]:
     return out
 
 
-def changed(base: dict[str, dict[str, list[tuple[str, str]]]]) -> dict[str, dict[str, Any]]:
+def changed(
+    base: dict[str, dict[str, list[tuple[str, str]]]],
+) -> dict[str, list[tuple[str, str]]]:
     """The 50 changes: 2 new tables x 5 columns (10 new), 20 types changed, 20 removed."""
-    tables: dict[str, dict[str, Any]] = {}
+    tables: dict[str, list[tuple[str, str]]] = {}
     db = "gld_bench_00"
     for t in range(2):
         tables[f"{db}.new_{t}"] = [(f"n{c}", "varchar") for c in range(5)]

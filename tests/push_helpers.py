@@ -4,11 +4,24 @@ pointed at a fake Digdag server."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TypedDict
 
 import pytest
 
 from digsync.cli import main
 from tests.fake_digdag import FakeDigdag
+
+
+class PushJson(TypedDict):
+    """One entry of ``push --json``'s results: a PushResult as JSON."""
+
+    project: str
+    status: str  # pushed | unchanged | failed
+    revision: str | None
+    message: str
+    warnings: list[str]
+    needs_adopt: bool
+
 
 TARGET_ENV = (
     "DIGSYNC_TARGET",

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from digsync.cli import build_parser, main
+from digsync.cli import main
+from digsync.cli.parser import build_parser
 from tests.conftest import BASE, EXAMPLE
 
 
@@ -293,7 +294,8 @@ def test_cli_and_api_give_a_problem_one_shape() -> None:
     from digsync.server import app, errors
 
     # One builder, not two copies that could drift apart.
-    assert app.problem_json is errors.problem_json is service.problem_json is problem_json
+    # vars(): the modules import problem_json for their own use, they do not re-export it.
+    assert all(vars(module)["problem_json"] is problem_json for module in (app, errors, service))
     for problem in (
         Problem(Mark("config.yaml", 8, 16), "sync.schedule.frequency", "bad", "did you mean?"),
         Problem(None, "", "config.yaml is not UTF-8 text", severity="warning"),
@@ -448,7 +450,9 @@ def test_a_failed_push_json_has_its_results_and_the_error_shape(
 ) -> None:
     code, doc = failure(capsys, "push", *unreachable, "--json")
     assert code == 1
-    (result,) = doc["results"]  # type: ignore[misc]
+    results = doc["results"]
+    assert isinstance(results, list)
+    (result,) = results
     assert result["status"] == "failed"
     assert_error_shape(doc, "push_failed")
     assert doc["error"] == [f"semantic_layer_sync: {result['message']}"]

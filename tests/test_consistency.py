@@ -12,7 +12,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from digsync.cli import build_parser, main
+from digsync.cli import main
+from digsync.cli.parser import build_parser
 from digsync.config.model import INTERVAL_MINUTES, interval_hint, parse_config
 from digsync.config.schema import FREQUENCIES, json_schema
 from digsync.config.targets import REGIONS, TARGETS

@@ -20,7 +20,7 @@ from digsync.render.project import render_project
 from digsync.schedule.engine import next_runs, parse_schedule
 from tests.conftest import BASE
 from tests.digdag_servers import DigdagServer, write_config
-from tests.push_helpers import TARGET_ENV
+from tests.push_helpers import TARGET_ENV, PushJson
 
 WEBHOOK = "https://hooks.slack.com/services/T9/B9/ContractTestWebhookSecret"
 SLACK = f"""\
@@ -57,11 +57,12 @@ def run(
     return code, out
 
 
-def push(capsys: pytest.CaptureFixture[str], digdag: DigdagServer, config: Path) -> dict[str, str]:
+def push(capsys: pytest.CaptureFixture[str], digdag: DigdagServer, config: Path) -> PushJson:
     code, out = run(capsys, digdag, config, "push", "--json")
-    (result,) = json.loads(out)["results"]
+    results: list[PushJson] = json.loads(out)["results"]
+    (result,) = results
     assert code == (1 if result["status"] == "failed" else 0), result
-    return dict(result)
+    return result
 
 
 def test_upload_names_the_revision_by_content_and_an_unchanged_push_makes_none(
@@ -71,6 +72,7 @@ def test_upload_names_the_revision_by_content_and_an_unchanged_push_makes_none(
     project = load_config(config).project
     first = push(capsys, digdag, config)
     assert first["status"] == "pushed"
+    assert first["revision"] is not None
     assert re.fullmatch(r"digsync-[0-9a-f]{12}", first["revision"])
     assert first["warnings"] == []  # the server's next run is the local preview's
     assert digdag.view.revision_names(project) == [first["revision"]]

@@ -26,6 +26,7 @@ import sysconfig
 import tomllib
 import zipfile
 from collections.abc import Iterator
+from email.message import Message
 from email.parser import HeaderParser
 from importlib import metadata
 from pathlib import Path
@@ -232,6 +233,13 @@ def _pyproject() -> dict[str, object]:
     return tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
 
 
+def headers(meta: Message, name: str) -> list[str]:
+    """Every value of one METADATA field; there must be at least one."""
+    values = meta.get_all(name)
+    assert values is not None, f"METADATA has no {name}"
+    return values
+
+
 def test_wheel_metadata_declares_license_urls_and_the_serve_extra(wheel: Path) -> None:
     with zipfile.ZipFile(wheel) as archive:
         info = f"digsync-{__version__}.dist-info"
@@ -239,14 +247,14 @@ def test_wheel_metadata_declares_license_urls_and_the_serve_extra(wheel: Path) -
         assert archive.read(f"{info}/licenses/LICENSE") == (ROOT / "LICENSE").read_bytes()
     assert meta["License-Expression"] == "Apache-2.0"
     assert meta.get_all("License-File") == ["LICENSE"]
-    urls = dict(u.split(", ", 1) for u in meta.get_all("Project-URL"))
+    urls = {label: url for label, url in (u.split(", ", 1) for u in headers(meta, "Project-URL"))}
     assert {"Homepage", "Source", "Issues", "Documentation", "Changelog"} <= set(urls)
-    classifiers = meta.get_all("Classifier")
+    classifiers = headers(meta, "Classifier")
     assert "Programming Language :: Python :: 3.11" in classifiers
     assert "Typing :: Typed" in classifiers
     assert not [c for c in classifiers if c.startswith("License ::")], "License-Expression"
     assert meta.get_all("Provides-Extra") == ["serve"]
-    requires = meta.get_all("Requires-Dist")
+    requires = headers(meta, "Requires-Dist")
     core = [r for r in requires if "extra ==" not in r]
     serve = [r for r in requires if 'extra == "serve"' in r]
     assert not [r for r in core if r.lower().startswith(SERVE_STACK)], core

@@ -12,7 +12,7 @@ import pytest
 from digsync.cli import main
 from tests.conftest import BASE
 from tests.fake_digdag import FakeDigdag, fake_digdag
-from tests.push_helpers import cli, push_workdir
+from tests.push_helpers import PushJson, cli, push_workdir
 
 WEBHOOK = "https://hooks.slack.com/services/T1/B1/TOPSECRETWEBHOOK"
 CONFIG = (
@@ -38,9 +38,10 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return push_workdir(tmp_path, monkeypatch, CONFIG, retry_total="20", http_timeout="1")
 
 
-def push_json(capsys: pytest.CaptureFixture[str], server: FakeDigdag) -> tuple[int, dict[str, str]]:
+def push_json(capsys: pytest.CaptureFixture[str], server: FakeDigdag) -> tuple[int, PushJson]:
     code, out, _ = cli(capsys, server, "push", "--json")
-    (result,) = json.loads(out)["results"]
+    results: list[PushJson] = json.loads(out)["results"]
+    (result,) = results
     return code, result
 
 

@@ -172,7 +172,7 @@ def client(config: Path) -> Iterator[httpx.Client]:
 
 
 def hourly(data: dict[str, Any]) -> dict[str, Any]:
-    new = json.loads(json.dumps(data))
+    new: dict[str, Any] = json.loads(json.dumps(data))
     new["sync"]["schedule"] = {"frequency": "hourly", "time": "15:00", "timezone": "UTC"}
     return new
 

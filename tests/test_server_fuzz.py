@@ -16,6 +16,7 @@ import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
+from schemathesis.core.result import Ok
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_schema_conformance,
@@ -90,7 +91,10 @@ def fuzz(operation: Any, url: str) -> set[int]:
 
 def test_schemathesis_finds_no_server_error(url: str, config: Path) -> None:
     schema = schemathesis.openapi.from_url(f"{url}/openapi.json")
-    operations = [result.ok() for result in schema.get_all_operations()]
+    operations = []
+    for result in schema.get_all_operations():
+        assert isinstance(result, Ok), result
+        operations.append(result.ok())
     assert {f"{op.method.upper()} {op.path}" for op in operations} == {
         "GET /healthz",
         f"GET {API}/config",

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from digsync.config.model import ConfigError, parse_config
+from digsync.config.model import parse_config
 from digsync.config.trust import host_problem, image_is_known
 from digsync.dig.lint.core import lint_text
+from digsync.errors import ConfigError
 from tests.conftest import BASE
 
 OPERATOR = {"DIGSYNC_TRUSTED_HOSTS": "digdag.internal, *.corp.example"}

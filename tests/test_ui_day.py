@@ -361,7 +361,11 @@ def test_the_audits_config_change_shows_yaml_key_paths(ui: Ui) -> None:
 
 
 def option_values(page: Page) -> list[str]:
-    return page.locator("#schedule-frequency option").evaluate_all("ns => ns.map(n => n.value)")
+    # Playwright types evaluate_all's result as Any: it is whatever the script returns.
+    values: list[str] = page.locator("#schedule-frequency option").evaluate_all(
+        "ns => ns.map(n => n.value)"
+    )
+    return values
 
 
 def test_the_choices_are_the_schemas_enums(ui: Ui) -> None:

@@ -9,9 +9,10 @@ from typing import Any
 import pytest
 
 import digsync.runtime as runtime
-from digsync.config.model import ConfigError, load_config, parse_config
+from digsync.config.model import load_config, parse_config
 from digsync.dig.lint.core import lint_paths
 from digsync.dig.loader import load_dig
+from digsync.errors import ConfigError
 from digsync.render.project import render_project, render_workflow
 from digsync.render.writer import sync_files
 from tests.conftest import BASE, EXAMPLE
@@ -164,8 +165,7 @@ def test_delta_report_task_prints_and_stores_the_session_s_changes(
     monkeypatch.setenv("DIGSYNC_WAREHOUSE", str(warehouse))
     monkeypatch.setitem(__import__("sys").modules, "digdag", None)
     monkeypatch.setattr(runtime, "STORED", {})
-    params = {"semantic_database": "semantic_layer_v1", "databases": ["gld_*"], "session_id": 9}
-    runtime.sync_metadata(**params)
+    runtime.sync_metadata(semantic_database="semantic_layer_v1", databases=["gld_*"], session_id=9)
     capsys.readouterr()
     runtime.delta_report("semantic_layer_v1", session_id=9)
     out = capsys.readouterr().out.splitlines()

@@ -9,7 +9,7 @@ import datetime as dt
 import re
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from digsync.config.model import Config
 from digsync.deploy.archive import REVISION_PREFIX, content_hash
@@ -19,7 +19,7 @@ from digsync.deploy.targets.pool import TargetChoice, TargetPool
 from digsync.dig.schedules import iso_z, workflow_schedules
 from digsync.errors import ConfigError, DigsyncError, UsageError
 from digsync.history import pending
-from digsync.history.ledger import Ledger
+from digsync.history.ledger import Ledger, LedgerEntry
 
 SCHEDULE_END = "9999-01-01T00:00:00Z"
 """The next run Digdag shows for a schedule that has no run left."""
@@ -235,7 +235,7 @@ def missing_secrets(target: Target, remote: RemoteProject, secrets: dict[str, st
     return [] if present is None else sorted(set(secrets) - set(present))
 
 
-def _unchanged(plan: Plan, target: Target, ledger: Ledger, base: dict[str, Any]) -> PushResult:
+def _unchanged(plan: Plan, target: Target, ledger: Ledger, base: LedgerEntry) -> PushResult:
     """The server runs this content. Only project secrets it lacks are set (say the
     first push of a new project landed but setting its secrets failed); the server is
     asked only when no push of this config has succeeded from here (that set them)."""
@@ -246,7 +246,7 @@ def _unchanged(plan: Plan, target: Target, ledger: Ledger, base: dict[str, Any])
     done = last is not None and last.get("config_hash") == plan.config.content_hash
     missing = [] if done else missing_secrets(target, plan.remote, secrets)
     if missing:
-        record = {**base, "action": "secrets", "revision": plan.remote.revision}
+        record: LedgerEntry = {**base, "action": "secrets", "revision": plan.remote.revision}
         try:
             target.set_secrets(plan.remote, {key: secrets[key] for key in missing})
         except DigsyncError as exc:
@@ -269,7 +269,7 @@ def scrub(text: str, secrets: Iterable[str]) -> str:
     return text
 
 
-def _ledger_base(config: Config, plan: Plan, target: Target) -> dict[str, Any]:
+def _ledger_base(config: Config, plan: Plan, target: Target) -> LedgerEntry:
     return {
         "action": "push",
         "project": plan.project,

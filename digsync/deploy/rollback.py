@@ -10,7 +10,7 @@ from digsync.deploy.archive import content_hash, revision_name
 from digsync.deploy.push import push_files, scrub
 from digsync.deploy.targets.base import RemoteProject, Target
 from digsync.errors import DigsyncError, UsageError
-from digsync.history.ledger import Ledger
+from digsync.history.ledger import Ledger, LedgerEntry
 
 
 class RollbackResult(NamedTuple):
@@ -29,11 +29,11 @@ class NoConfigCopy(UsageError):
     """--restore-config, but no copy of the config that revision was pushed from is kept."""
 
 
-def last_rollback(ledger: Ledger) -> dict[str, Any] | None:
+def last_rollback(ledger: Ledger) -> LedgerEntry | None:
     """The newest rollback that reached the server, or None."""
     for entry in reversed(ledger.entries()):
         if entry.get("action") == "rollback" and entry.get("result") == "pushed":
-            return dict(entry)
+            return entry.copy()
     return None
 
 
@@ -126,7 +126,7 @@ def _push(
     author: str | None,
 ) -> RollbackResult:
     fresh = f"{revision_name(files)}-rollback"
-    base = {
+    base: LedgerEntry = {
         "action": "rollback",
         "project": config.project,
         "target": target.kind,

@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, NotRequired, TypedDict
 
 from digsync.config.model import Config
 from digsync.deploy.archive import content_hash
 from digsync.deploy.push import missing_secrets, verify_schedules
 from digsync.deploy.targets.base import Target
 from digsync.history import pending
-from digsync.history.ledger import Ledger
+from digsync.history.ledger import Ledger, LedgerEntry
 from digsync.render.project import config_label, render_project
 
 
 class Status(NamedTuple):
     project: str
     config_hash: str
-    last_push: dict[str, Any] | None
+    last_push: LedgerEntry | None
     server_revision: str | None
     drift: list[str]
     pending: dict[str, Any] | None = None
@@ -101,12 +101,26 @@ def status(config: Config, target: Target, ledger: Ledger) -> Status:
     return Status(config.project, config.content_hash, last, remote.revision, drift, marker, back)
 
 
-def history(config: Config, target: Target, ledger: Ledger) -> list[dict[str, Any]]:
+class HistoryRow(TypedDict):
+    """One row of history(): a server revision with what the ledger recorded of it, or a
+    ledger record whose revision the server does not list (a failure, an older push)."""
+
+    revision: str | None
+    created_at: str | None  # the server's createdAt; a ledger-only row: the record's time
+    current: bool  # the revision the server runs
+    who: str | None
+    action: str | None
+    config_hash: str | None
+    result: str | None  # a server revision the ledger lacks: "not pushed from here"
+    message: NotRequired[str | None]  # ledger-only rows
+
+
+def history(config: Config, target: Target, ledger: Ledger) -> list[HistoryRow]:
     """Server revisions (newest first) joined with the local ledger by revision name."""
     entries = ledger.entries()
     by_revision = {e.get("revision"): e for e in entries if e.get("revision")}
     remote = target.current(config.project)
-    rows: list[dict[str, Any]] = []
+    rows: list[HistoryRow] = []
     seen = set()
     for rev in target.revisions(remote) if remote else []:
         name = str(rev.get("revision"))

@@ -12,7 +12,7 @@ import datetime as dt
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import TypedDict
 
 from digsync.history.storage import PRIVATE_FILE, atomic_write, private_dirs
 
@@ -46,6 +46,36 @@ def now_utc() -> str:
     return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
+class LedgerEntry(TypedDict, total=False):
+    """One line of ledger.jsonl. append() adds ``time`` and ``who`` (unless given).
+
+    A push (``action`` push) writes project, target, location, config, config_hash,
+    content_hash and previous_revision; then ``result`` failed with ``message``, or
+    pushed with ``revision`` and ``schedule_check``. Setting the secrets an unchanged
+    project lacked (``action`` secrets) adds ``revision``, then failed with ``message``,
+    or unchanged with ``secrets_set``. A rollback writes project, target, location,
+    content_hash, previous_revision and rolled_back_to; then failed with ``message``, or
+    pushed with ``revision``, ``config_hash`` and ``schedule_check``. Every key is
+    optional to readers: the file may hold records written by other versions."""
+
+    time: str  # ISO 8601 UTC, ...Z
+    who: str
+    action: str  # push | secrets | rollback
+    result: str  # pushed | unchanged | failed
+    project: str
+    target: str  # the target's kind: local | digdag | td | tdx
+    location: str
+    config: str  # the config file's path
+    config_hash: str | None  # None: a rollback to a revision not pushed from here
+    content_hash: str
+    previous_revision: str | None  # what the server ran before (None: a new project)
+    revision: str
+    rolled_back_to: str
+    message: str  # why it failed, secrets scrubbed
+    schedule_check: list[str] | str  # the schedule warnings, or "ok"
+    secrets_set: list[str]
+
+
 class Ledger:
     """The per-project history folder."""
 
@@ -54,9 +84,9 @@ class Ledger:
         self.dir = root / project
         self.path = self.dir / "ledger.jsonl"
 
-    def append(self, entry: dict[str, Any]) -> dict[str, Any]:
+    def append(self, entry: LedgerEntry) -> LedgerEntry:
         """Add one record; the file is only ever appended to."""
-        record = {"time": now_utc(), "who": who(), **entry}
+        record: LedgerEntry = {"time": now_utc(), "who": who(), **entry}
         private_dirs(self.root, self.dir)
         line = json.dumps(record, sort_keys=True, ensure_ascii=False) + "\n"
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, PRIVATE_FILE)
@@ -67,13 +97,13 @@ class Ledger:
             os.close(fd)
         return record
 
-    def entries(self) -> list[dict[str, Any]]:
+    def entries(self) -> list[LedgerEntry]:
         """All records, oldest first; a torn last line (crash mid-write) is skipped."""
         try:
             lines = self.path.read_text(encoding="utf-8").splitlines()
         except FileNotFoundError:
             return []
-        out = []
+        out: list[LedgerEntry] = []
         for line in lines:
             try:
                 out.append(json.loads(line))
@@ -81,11 +111,11 @@ class Ledger:
                 continue
         return out
 
-    def last_success(self) -> dict[str, Any] | None:
+    def last_success(self) -> LedgerEntry | None:
         """The newest push or rollback that reached the server."""
         for entry in reversed(self.entries()):
             if entry.get("result") in ("pushed", "unchanged"):
-                return dict(entry)
+                return entry.copy()
         return None
 
     def keep_config(self, config_hash: str, text: bytes) -> Path:
