@@ -1,4 +1,20 @@
-"""The exception tree: user errors (exit 2 or 1) versus bugs (exit 3)."""
+"""The one exception tree. digsync raises only these on purpose; anything else is a bug.
+
+    DigsyncError                  every error digsync raises on purpose (message for users)
+    ├── InputError                a file, setting or value digsync cannot use
+    │   └── UsageError            the command line itself is wrong (raised by cli/ only)
+    ├── ConfigError               config.yaml has problems; carries every Problem
+    ├── YamlSyntaxError           text that is not YAML, or breaks a loading rule
+    ├── ScheduleError             a schedule, cron pattern or time zone Digdag refuses
+    ├── TargetError               a target failed: the server, tdx, or the local folder
+    │   └── RemoteError           an HTTP request failed for good (action, status, URL)
+    ├── DriftError                the target is not as planned; nothing was changed
+    └── (in their stages)         ArchiveError, Busy, StaleETag, RollbackRefused, ...
+
+The command line maps them to exit codes in one table (digsync.cli.EXIT_CODES): drift
+and findings exit 1; usage, input, config and target failures exit 2; a bug exits 3.
+The Config API and ``--json`` give each a snake_case code (:func:`error_code`).
+"""
 
 from __future__ import annotations
 
@@ -9,11 +25,33 @@ from typing import Any, NamedTuple
 class DigsyncError(Exception):
     """Root of every error digsync raises on purpose. Message is shown to the user."""
 
-    exit_code = 2
+
+class InputError(DigsyncError):
+    """A file, setting or value digsync cannot use (a missing config file, an unknown
+    target, a missing credential); the library raises this, never UsageError."""
 
 
-class UsageError(DigsyncError):
-    """Bad command-line usage or a missing file."""
+class UsageError(InputError):
+    """The command line itself is wrong (an option, or options that do not go together)."""
+
+
+class TargetError(DigsyncError):
+    """A push target failed: the workflow server, the tdx CLI or the local folder."""
+
+
+class RemoteError(TargetError):
+    """A request to the workflow server failed for good."""
+
+    def __init__(self, action: str, method: str, url: str, status: int | None, message: str):
+        self.action, self.method, self.url, self.status = action, method, url, status
+        self.server_message = message
+        where = f"{status} from {method} {url}" if status else f"{method} {url}"
+        super().__init__(f"{action} failed: {where}: {message}")
+
+
+class DriftError(DigsyncError):
+    """The target is not as planned (someone else pushed, or owns the project);
+    nothing was changed."""
 
 
 class Mark(NamedTuple):
@@ -85,11 +123,13 @@ def problem_json(p: Problem) -> dict[str, Any]:
 _CODES = {
     "ConfigError": "invalid_config",
     "UsageError": "usage_error",
+    "InputError": "usage_error",
     "YamlSyntaxError": "invalid_yaml",
     "ScheduleError": "invalid_schedule",
     "RemoteError": "target_error",
     "TdxError": "target_error",
     "TargetFailed": "target_error",
+    "TargetError": "target_error",
     "NotOurs": "adopt_required",
     "ConcurrentChange": "concurrent_change",
     "RevisionExists": "revision_exists",
@@ -98,6 +138,7 @@ _CODES = {
     "RollbackRefused": "rollback_failed",
     "StaleETag": "precondition_failed",
     "Busy": "busy",
+    "DriftError": "concurrent_change",
     "DigsyncError": "error",
     "KeyboardInterrupt": "interrupted",
 }

@@ -155,7 +155,7 @@ def test_secrets_of_a_new_project_are_set_by_the_next_push_when_setting_them_fai
 ) -> None:
     server.fail("PUT", "/api/projects/1/secrets/", status=400, message="secret store is down")
     code, out, _ = cli(capsys, server, "push")
-    assert code == 1 and "set secret digsync.on_error.slack_0 failed: 400 from PUT" in out
+    assert code == 2 and "set secret digsync.on_error.slack_0 failed: 400 from PUT" in out
     assert server.revisions(PROJECT) and server.secrets(PROJECT) == {}  # the PUT had landed
 
     code, out, _ = cli(capsys, server, "status")
@@ -270,7 +270,7 @@ def test_history_shows_a_failed_push_without_a_revision_as_a_dash(
     workdir: Path, server: FakeDigdag, capsys: pytest.CaptureFixture[str]
 ) -> None:
     server.fail("PUT", "/api/projects", status=400, message="no")
-    assert cli(capsys, server, "push")[0] == 1
+    assert cli(capsys, server, "push")[0] == 2
     code, out, _ = cli(capsys, server, "history")
     assert code == 0
     (row,) = out.splitlines()[1:]
@@ -407,7 +407,7 @@ def test_push_of_an_invalid_config_says_how_many_problems_it_has(
     )
     (workdir / "config.yaml").write_text("approval: {}\n" + bad, encoding="utf-8")
     code, out, _ = cli(capsys, server, "push", "--json")
-    assert code == 1
+    assert code == 2
     (result,) = json.loads(out)["results"]
     assert result["message"] == (
         "invalid config: config.yaml:9:16: sync.schedule.frequency: expected one of manual, "

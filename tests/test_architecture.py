@@ -135,6 +135,21 @@ def test_the_tasks_import_only_the_standard_library_and_themselves() -> None:
     assert outside == []
 
 
+def test_only_the_command_line_raises_usage_errors() -> None:
+    """The library raises domain errors (InputError and the rest of digsync.errors);
+    UsageError is the command line's own: an option, or options that do not go together."""
+    raised = []
+    for name, path in modules().items():
+        if room(name) == "cli":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Raise) and node.exc is not None:
+                call = node.exc.func if isinstance(node.exc, ast.Call) else node.exc
+                if isinstance(call, ast.Name) and call.id == "UsageError":
+                    raised.append(f"{name}:{node.lineno}")
+    assert not raised, "\n".join(raised)
+
+
 @pytest.mark.parametrize("bad", ["upward", "cycle"])
 def test_the_checks_catch_what_they_look_for(
     bad: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch

@@ -434,7 +434,7 @@ def unreachable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 @pytest.mark.parametrize(
     ("command", "exit_code"),
-    [("plan", 2), ("status", 1), ("history", 1), ("rollback", 1)],  # as before: plan says 2
+    [("plan", 2), ("status", 2), ("history", 2), ("rollback", 2)],  # a remote failure is 2
 )
 def test_server_errors_print_json_with_their_exit_codes(
     command: str, exit_code: int, unreachable: list[str], capsys: pytest.CaptureFixture[str]
@@ -449,7 +449,7 @@ def test_a_failed_push_json_has_its_results_and_the_error_shape(
     unreachable: list[str], capsys: pytest.CaptureFixture[str]
 ) -> None:
     code, doc = failure(capsys, "push", *unreachable, "--json")
-    assert code == 1
+    assert code == 2
     results = doc["results"]
     assert isinstance(results, list)
     (result,) = results

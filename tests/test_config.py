@@ -5,7 +5,7 @@ import json
 import pytest
 
 from digsync.config.model import config_from_data, load_config, parse_config
-from digsync.errors import ConfigError, UsageError
+from digsync.errors import ConfigError, InputError
 from tests.conftest import BASE, EXAMPLE, base_data
 
 
@@ -353,7 +353,7 @@ def test_project_names_follow_digdag_rules(name: str) -> None:
 
 
 def test_missing_file_is_a_usage_error(tmp_path: object) -> None:
-    with pytest.raises(UsageError, match="no such config file"):
+    with pytest.raises(InputError, match="no such config file"):
         load_config("/nonexistent/config.yaml")
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from digsync.dig.lint.core import lint_paths, lint_text
 from digsync.dig.lint.findings import Finding, findings_to_json
-from digsync.errors import UsageError
+from digsync.errors import InputError
 
 Row = tuple[int, int, str, str, str]
 
@@ -576,9 +576,9 @@ def test_a_folder_lints_its_top_level_workflows_only(project: Path) -> None:
 
 
 def test_lint_paths_refuses_missing_paths_and_profiles(tmp_path: Path) -> None:
-    with pytest.raises(UsageError, match="no such file or folder"):
+    with pytest.raises(InputError, match="no such file or folder"):
         lint_paths([tmp_path / "nope"])
-    with pytest.raises(UsageError, match="unknown lint profile 'tdx'"):
+    with pytest.raises(InputError, match="unknown lint profile 'tdx'"):
         lint_text("", "wf.dig", "tdx")
 
 
@@ -825,5 +825,5 @@ def test_a_project_in_the_current_folder_finds_its_files(
 
 def test_a_folder_without_workflows_is_a_usage_error(tmp_path: Path) -> None:
     (tmp_path / "queries").mkdir()
-    with pytest.raises(UsageError, match=r"queries: no workflow here \(a project folder"):
+    with pytest.raises(InputError, match=r"queries: no workflow here \(a project folder"):
         lint_paths([tmp_path / "queries"])

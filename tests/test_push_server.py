@@ -118,7 +118,7 @@ def test_server_400_message_is_shown_verbatim_and_not_retried(
 ) -> None:
     server.fail("PUT", "/api/projects", status=400, message="Parameter 'x' is not used")
     code, result = push_json(capsys, server)
-    assert code == 1
+    assert code == 2
     revision = result["message"].split("revision=")[1].split(":")[0]
     assert result["message"] == (
         f"push failed: 400 from PUT {server.url}/api/projects?project={PROJECT}"
@@ -149,7 +149,7 @@ def test_retries_are_bounded_and_the_failure_names_status_and_url(
     monkeypatch.setenv("DIGSYNC_RETRY_ATTEMPTS", "3")
     server.fail("GET", "/api/projects", status=503, times=None, message="maintenance")
     code, result = push_json(capsys, server)
-    assert code == 1
+    assert code == 2
     assert result["message"] == (
         f"find project failed: 503 from GET {server.url}/api/projects?name={PROJECT}: "
         "maintenance (after 3 attempts)"
@@ -285,7 +285,7 @@ def test_td_target_sends_td1_header(
         monkeypatch.setenv("TD_API_KEY", "1/badkey")
         (workdir / "config.yaml").write_text(CONFIG.replace("03:00:00", "04:00:00"))
         capsys.readouterr()
-        assert main(["push", "--target", "td", "--endpoint", td.url]) == 1
+        assert main(["push", "--target", "td", "--endpoint", td.url]) == 2
         out, err = capsys.readouterr()
         assert "401 from GET" in out
         assert "badkey" not in out + err
@@ -301,7 +301,7 @@ def test_many_projects_one_failure_does_not_stop_the_others(
         args += ["--config", str(path)]
     (workdir / "beta.yaml").write_text("scope: [\n")
     code, out, _ = cli(capsys, server, "push", *args, "--jobs", "2", "--json")
-    assert code == 1
+    assert code == 2
     results = json.loads(out)["results"]
     assert [r["status"] for r in results] == ["pushed", "failed", "pushed"]
     assert sorted(server.projects) == ["alpha", "gamma"]
@@ -398,7 +398,7 @@ def test_a_push_ends_by_one_deadline_however_many_requests_it_makes(
     monkeypatch.setenv("DIGSYNC_HTTP_TIMEOUT", "30")
     server.delay(seconds=0.4, times=None)  # every request is slow, none fails
     code, result = push_json(capsys, server)
-    assert code == 1 and result["status"] == "failed"
+    assert code == 2 and result["status"] == "failed"
     assert result["message"].endswith(
         "stopped: the push took longer than 1 s (DIGSYNC_PUSH_TIMEOUT)"
     ), result["message"]

@@ -75,7 +75,7 @@ def test_a_non_us_push_of_tasks_that_call_the_us_api_is_refused(
     for key, value in dict(how.get("env", {})).items():  # type: ignore[call-overload]
         monkeypatch.setenv(key, value)
     args = list(how.get("args", []))  # type: ignore[call-overload]
-    assert main(["push", "--target", "td", *args, "--json"]) == 1
+    assert main(["push", "--target", "td", *args, "--json"]) == 2
     (result,) = json.loads(capsys.readouterr().out)["results"]
     assert result["status"] == "failed"
     assert f"refused: the push goes to api-workflow.{region}" in result["message"].replace(

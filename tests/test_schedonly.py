@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from digsync.config.model import config_from_data
-from digsync.errors import ConfigError, UsageError
+from digsync.errors import ConfigError, InputError
 from digsync.render.schedule_only import (
     MAX_PROJECT_FILES,
     MAX_SOURCE_BYTES,
@@ -74,7 +74,7 @@ def test_missing_keys_are_inserted_after_the_leading_comments() -> None:
 
 
 def test_non_mapping_workflow_is_refused() -> None:
-    with pytest.raises(UsageError, match="block mapping"):
+    with pytest.raises(InputError, match="block mapping"):
         rewrite_schedule("- a\n", "w.dig", config_with(frequency="daily"))
 
 

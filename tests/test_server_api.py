@@ -347,13 +347,13 @@ def test_digsync_serve_prints_the_url_to_open_and_stops_on_ctrl_c(config: Path) 
 
 
 def test_a_busy_port_is_a_usage_error(config: Path) -> None:
-    from digsync.errors import UsageError
+    from digsync.errors import InputError
     from digsync.server import listen
 
     taken = listen("127.0.0.1", 0)
     try:
         port = taken.getsockname()[1]
-        with pytest.raises(UsageError, match=f"cannot listen on 127.0.0.1:{port}: "):
+        with pytest.raises(InputError, match=f"cannot listen on 127.0.0.1:{port}: "):
             listen("127.0.0.1", port)
     finally:
         taken.close()

@@ -16,7 +16,7 @@ import pytest
 
 from digsync.cli import main
 from digsync.deploy.targets.pool import TargetChoice
-from digsync.errors import UsageError
+from digsync.errors import InputError
 from digsync.history.ledger import Ledger
 from digsync.server import _NoQuery, run_server
 from digsync.server.app import create_app
@@ -76,14 +76,14 @@ def test_tokens_parse_as_one_bare_token_or_named_ones() -> None:
     assert parse_tokens("") == {}
     assert parse_tokens("abc") == {"abc": "api"}
     assert parse_tokens("alice:t1, bob:t2") == {"t1": "alice", "t2": "bob"}
-    with pytest.raises(UsageError, match="DIGSYNC_API_TOKEN: expected a token"):
+    with pytest.raises(InputError, match="DIGSYNC_API_TOKEN: expected a token"):
         parse_tokens("alice:")
 
 
 def test_serve_refuses_a_non_loopback_address_without_a_token(
     config: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    with pytest.raises(UsageError) as caught:
+    with pytest.raises(InputError) as caught:
         run_server(str(config), "0.0.0.0", 8000, TargetChoice())
     assert str(caught.value) == (
         "--host 0.0.0.0: refusing to serve beyond this machine without a token; "
@@ -299,7 +299,7 @@ def test_settings_from_the_environment(config: Path) -> None:
     assert s.cors_origins == ("https://a.example", "https://b.example")
     assert s.allowed_hosts is not None and "digsync.internal" in s.allowed_hosts
     assert ServerSettings.from_env(config, host="0.0.0.0", env=env).allowed_hosts is None
-    with pytest.raises(UsageError, match="DIGSYNC_WEBHOOK_DEBOUNCE: expected seconds"):
+    with pytest.raises(InputError, match="DIGSYNC_WEBHOOK_DEBOUNCE: expected seconds"):
         ServerSettings.from_env(config, env={"DIGSYNC_WEBHOOK_DEBOUNCE": "soon"})
 
 

@@ -14,7 +14,7 @@ from digsync.cli import main
 from digsync.config.targets import REGIONS, settings
 from digsync.deploy.targets import open_target
 from digsync.deploy.targets.rest import RestTarget
-from digsync.errors import UsageError
+from digsync.errors import InputError
 from tests import fake_tdx
 from tests.conftest import BASE
 
@@ -84,11 +84,11 @@ def test_digdag_header_is_optional(monkeypatch: pytest.MonkeyPatch, tmp_path: Pa
 
 
 def test_digdag_without_url_and_unknown_names_are_usage_errors() -> None:
-    with pytest.raises(UsageError, match="needs a server URL"):
+    with pytest.raises(InputError, match="needs a server URL"):
         settings("digdag", None, {}, Path("."))
-    with pytest.raises(UsageError, match="unknown target 'ftp'"):
+    with pytest.raises(InputError, match="unknown target 'ftp'"):
         settings("ftp", None, {}, Path("."))
-    with pytest.raises(UsageError, match="unknown region 'mars'"):
+    with pytest.raises(InputError, match="unknown region 'mars'"):
         settings("td", None, {"region": "mars"}, Path("."))
 
 
@@ -195,7 +195,7 @@ def test_tdx_failure_is_reported(
     (tdx.parent / "tdx-server" / "semantic_layer_sync").mkdir(parents=True)
     monkeypatch.setenv("FAKE_TDX_FAIL", "3")
     code, result = push_tdx(capsys)
-    assert code == 1
+    assert code == 2
     assert result["message"] == (
         "push failed: tdx wf push exited 3 in semantic_layer_sync: Error: server refused the push"
     )
@@ -212,7 +212,7 @@ def test_a_tdx_that_waits_on_a_prompt_ends_with_a_clear_error(
     )
     script.write_text(text)
     code, result = push_tdx(capsys)
-    assert code == 1
+    assert code == 2
     assert result["message"].startswith(
         "push failed: tdx wf push did not finish in 2 s (DIGSYNC_PUSH_TIMEOUT); is it "
         "waiting on a prompt or a login?"
@@ -247,5 +247,5 @@ def test_the_environment_beats_config_for_region_and_endpoint(
     assert settings(None, "http://flag:2", section, Path(".")).endpoint == "http://flag:2"
     monkeypatch.setenv("DIGSYNC_REGION", "mars")
     monkeypatch.delenv("DIGSYNC_ENDPOINT")
-    with pytest.raises(UsageError, match="unknown region 'mars'"):
+    with pytest.raises(InputError, match="unknown region 'mars'"):
         settings("td", None, {}, Path("."))

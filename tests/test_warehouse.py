@@ -201,7 +201,7 @@ def test_a_sqlite_project_is_not_pushed_to_treasure_data(
     monkeypatch.setenv("TD_API_KEY", "1/not-used")
     code = main(["push", "--target", "td", "--json"])
     (result,) = json.loads(capsys.readouterr().out)["results"]
-    assert code == 1 and result["status"] == "failed"
+    assert code == 2 and result["status"] == "failed"
     assert result["message"] == (
         "semantic_layer_sync: warehouse type sqlite runs only on self-hosted Digdag, and the "
         "td target is Treasure Data; push with --target digdag (or local), or set warehouse "

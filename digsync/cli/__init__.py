@@ -1,6 +1,9 @@
 """The digsync command: parse options, call one library function, print, exit.
 
-Exit codes: 0 ok, 1 findings or differences, 2 usage or config error, 3 a bug.
+Exit codes: 0 ok, 1 findings, differences or drift, 2 usage, input, config or target error, 3 bug.
+
+A command returns 0 or 1 from what it found; an error it raises takes its code from
+:data:`EXIT_CODES` (the first class of the table the error is).
 
 With ``--json`` a failure also prints, on stdout, the Config API's error shape:
 ``{"error": str | [str], "code": str, "problems": [problem]}`` (digsync.errors).
@@ -14,7 +17,36 @@ from collections.abc import Sequence
 
 from digsync.cli.commands import _fail_json, _print_json, _print_problems
 from digsync.cli.parser import _UsageExit, build_parser
-from digsync.errors import ConfigError, DigsyncError
+from digsync.errors import (
+    ConfigError,
+    DigsyncError,
+    DriftError,
+    InputError,
+    TargetError,
+    UsageError,
+)
+
+EXIT_CODES: tuple[tuple[type[BaseException], int], ...] = (
+    (DriftError, 1),  # the target is not as planned: nothing was changed
+    (ConfigError, 2),
+    (UsageError, 2),
+    (InputError, 2),
+    (TargetError, 2),  # a remote failure: the server, tdx or the local folder
+    (DigsyncError, 2),
+)
+"""Exit code of each error digsync raises on purpose; anything else is a bug (3)."""
+
+
+def exit_code(exc: BaseException) -> int:
+    """The exit code of an error (EXIT_CODES; SyncFailed: 1, the sync found trouble)."""
+    from digsync.cli.sync import SyncFailed
+
+    if isinstance(exc, SyncFailed):
+        return 1
+    for cls, code in EXIT_CODES:
+        if isinstance(exc, cls):
+            return code
+    return 3
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -59,7 +91,7 @@ def _run(args: argparse.Namespace) -> int:
     except DigsyncError as exc:
         print(f"error: {exc}", file=sys.stderr)
         _fail_json(args, exc)
-        return exc.exit_code
+        return exit_code(exc)
     except KeyboardInterrupt as exc:
         _fail_json(args, exc)
         return 130

@@ -78,7 +78,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
             results = _push_results(args, _configs(args), 4, None, None, args.project)
             doc.update(_results_json(results))
         print(json.dumps(doc, indent=2))
-        return 1 if args.push and any(r.status == "failed" for r in results) else 0
+        return _push_exit(results) if args.push else 0
     for warning in result.warnings:
         print(warning, file=sys.stderr)
     from digsync.cli.term import diff_lines, use_color
@@ -183,7 +183,20 @@ def _push(
     else:
         print_warnings(warnings)
         print_push_summary(results)
-    return 1 if any(r.status == "failed" for r in results) else 0
+    return _push_exit(results)
+
+
+DRIFT_CODES = frozenset(("concurrent_change", "adopt_required", "revision_exists"))
+"""Push failures that are drift (the target is not as planned; exit 1, as DriftError)."""
+
+
+def _push_exit(results: Sequence[Any]) -> int:
+    """0 when every push went through; 1 when the only failures are drift; else 2 (a
+    target, config or input failure)."""
+    failed = [r for r in results if r.status == "failed"]
+    if not failed:
+        return 0
+    return 1 if all(r.code in DRIFT_CODES for r in failed) else 2
 
 
 def _warnings_json(warnings: Sequence[Any]) -> list[dict[str, Any]]:

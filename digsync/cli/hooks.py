@@ -28,6 +28,7 @@ import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from digsync.cli import exit_code
 from digsync.errors import ConfigError, DigsyncError
 
 CONFIG_NAMES = ("config.yaml", "config.yml")
@@ -135,7 +136,7 @@ def generate_check(files: Sequence[str], configs: Sequence[str], project_dir: st
             continue
         except DigsyncError as exc:
             print(f"error: {config}: {exc}", file=sys.stderr)
-            code = max(code, exc.exit_code)
+            code = max(code, exit_code(exc))
             continue
         for warning in result.warnings:
             print(warning, file=sys.stderr)

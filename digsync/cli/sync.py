@@ -30,8 +30,6 @@ class SyncOptions(NamedTuple):
 class SyncFailed(DigsyncError):
     """The sync could not read the catalog or write the semantic layer."""
 
-    exit_code = 1
-
 
 def task_params(config: Config) -> dict[str, Any]:
     """The parameters the rendered workflow passes to its py> tasks (one source: render)."""

@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 
 from digsync.config.schema import DEFAULT_IMAGE, FREQUENCIES, SECTIONS
 from digsync.config.spec import Validator, describe_value, suggest
-from digsync.errors import ConfigError, Mark, Problem, ScheduleError, UsageError
+from digsync.errors import ConfigError, InputError, Mark, Problem, ScheduleError
 from digsync.yamlio.load import Loaded, PathKey, load
 
 SCHEDULE_PATH: PathKey = ("sync", "schedule")
@@ -128,9 +128,9 @@ def load_config(path: str | Path) -> Config:
     try:
         text = file.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise UsageError(f"{file}: no such config file (create one with: digsync init)") from None
+        raise InputError(f"{file}: no such config file (create one with: digsync init)") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"{file}: cannot read config: {exc}") from None
+        raise InputError(f"{file}: cannot read config: {exc}") from None
     return parse_config(text, str(file))
 
 
@@ -793,4 +793,4 @@ def check_project_name(name: str) -> None:
     from digsync.config.schema import NAME_HINT, NAME_PATTERN
 
     if not re.fullmatch(NAME_PATTERN, name):
-        raise UsageError(f"--project: expected {NAME_HINT}; got {name!r}")
+        raise InputError(f"--project: expected {NAME_HINT}; got {name!r}")

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from digsync.config.regions import WORKFLOW_HOSTS
-from digsync.errors import UsageError
+from digsync.errors import InputError
 
 TARGETS = ("local", "td", "digdag", "tdx")
 REGIONS = {region: f"https://{host}" for region, host in WORKFLOW_HOSTS.items()}
@@ -37,7 +37,7 @@ def settings(
     ``config_dir`` is config.yaml's folder: a relative ``workflows_dir`` is read in it."""
     kind = target_kind(target, section)
     if kind not in TARGETS:
-        raise UsageError(f"unknown target {kind!r}; expected one of {', '.join(TARGETS)}")
+        raise InputError(f"unknown target {kind!r}; expected one of {', '.join(TARGETS)}")
     # Each level (flag, environment, config) names an endpoint or a region; the first
     # level that names either wins, so DIGSYNC_REGION beats a config endpoint.
     env_region = os.environ.get("DIGSYNC_REGION") if kind == "td" else None
@@ -50,7 +50,7 @@ def settings(
     if kind == "td" and not url:
         url = _region_url(section.get("region") or "us")
     if kind == "digdag" and not url:
-        raise UsageError("the digdag target needs a server URL: --endpoint http://host:65432")
+        raise InputError("the digdag target needs a server URL: --endpoint http://host:65432")
     workflows = local_folder(section, config_dir)
     profile = os.environ.get("DIGSYNC_TDX_PROFILE") or section.get("profile")
     return TargetSettings(kind, url, workflows, profile if kind == "tdx" else None)
@@ -70,5 +70,5 @@ def local_folder(section: dict[str, Any], config_dir: Path) -> Path:
 
 def _region_url(region: str) -> str:
     if region not in REGIONS:
-        raise UsageError(f"unknown region {region!r}; expected one of {', '.join(REGIONS)}")
+        raise InputError(f"unknown region {region!r}; expected one of {', '.join(REGIONS)}")
     return REGIONS[region]

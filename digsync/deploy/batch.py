@@ -10,7 +10,7 @@ from pathlib import Path
 from digsync.config.model import parse_config
 from digsync.deploy.push import PushResult, _invalid, push
 from digsync.deploy.targets.pool import TargetChoice, TargetPool
-from digsync.errors import ConfigError, UsageError
+from digsync.errors import ConfigError, InputError
 
 
 def push_path(
@@ -28,9 +28,9 @@ def push_path(
     try:
         text = Path(path).read_bytes()
     except FileNotFoundError:
-        raise UsageError(f"{path}: no such config file (create one with: digsync init)") from None
+        raise InputError(f"{path}: no such config file (create one with: digsync init)") from None
     except OSError as exc:
-        raise UsageError(f"{path}: cannot read config: {exc}") from None
+        raise InputError(f"{path}: cannot read config: {exc}") from None
     try:
         config = parse_config(_decoded(path, text), path)
     except ConfigError as exc:
@@ -52,7 +52,7 @@ def _decoded(path: str, text: bytes) -> str:
     try:
         return text.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise UsageError(f"{path}: cannot read config: {exc}") from None
+        raise InputError(f"{path}: cannot read config: {exc}") from None
 
 
 def push_many(
@@ -72,12 +72,12 @@ def push_many(
     midway it would end the command without the summary of the pushes already made)."""
     missing = [path for path in paths if not Path(path).is_file()]
     if missing and len(paths) > 1:
-        raise UsageError(f"no such config file: {', '.join(missing)}; nothing was pushed")
+        raise InputError(f"no such config file: {', '.join(missing)}; nothing was pushed")
     if project is not None:
         from digsync.config.model import check_project_name
 
         if len(paths) > 1:
-            raise UsageError("--project takes one --config")
+            raise InputError("--project takes one --config")
         check_project_name(project)
     pool = TargetPool(choice)
     try:

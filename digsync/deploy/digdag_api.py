@@ -21,19 +21,9 @@ from typing import Any, NamedTuple
 import httpx
 
 from digsync import __version__
-from digsync.errors import DigsyncError
+from digsync.errors import RemoteError
 
-
-class RemoteError(DigsyncError):
-    """A request to the workflow server failed for good."""
-
-    exit_code = 1
-
-    def __init__(self, action: str, method: str, url: str, status: int | None, message: str):
-        self.action, self.method, self.url, self.status = action, method, url, status
-        self.server_message = message
-        where = f"{status} from {method} {url}" if status else f"{method} {url}"
-        super().__init__(f"{action} failed: {where}: {message}")
+__all__ = ["RemoteError"]  # raised by every request here; defined in digsync.errors
 
 
 class RetryPolicy(NamedTuple):

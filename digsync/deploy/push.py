@@ -17,7 +17,7 @@ from digsync.deploy.plan import Plan, make_plan
 from digsync.deploy.targets.base import RemoteProject, RevisionExists, Target
 from digsync.deploy.targets.pool import TargetChoice, TargetPool
 from digsync.dig.schedules import iso_z, workflow_schedules
-from digsync.errors import ConfigError, DigsyncError, UsageError
+from digsync.errors import ConfigError, DigsyncError, DriftError, InputError, error_code
 from digsync.history import pending
 from digsync.history.ledger import Ledger, LedgerEntry
 
@@ -25,17 +25,13 @@ SCHEDULE_END = "9999-01-01T00:00:00Z"
 """The next run Digdag shows for a schedule that has no run left."""
 
 
-class ConcurrentChange(DigsyncError):
+class ConcurrentChange(DriftError):
     """Someone else pushed between plan and push; nothing was changed."""
 
-    exit_code = 1
 
-
-class NotOurs(DigsyncError):
+class NotOurs(DriftError):
     """The server's project runs a revision digsync did not make; pushing would replace a
     project someone else owns. ``--adopt`` (the UI asks first) takes it over."""
-
-    exit_code = 1
 
 
 class PushResult(NamedTuple):
@@ -45,6 +41,7 @@ class PushResult(NamedTuple):
     message: str
     warnings: tuple[str, ...] = ()
     needs_adopt: bool = False  # failed because the project is not digsync's (NotOurs)
+    code: str | None = None  # why it failed, as the API's codes: target_error, ...
 
 
 def made_by_digsync(remote: RemoteProject) -> bool:
@@ -312,14 +309,15 @@ def push(
         pending.clear(ledger.dir)  # a push that reached the server ends a pending one
     except ConfigError as exc:
         return _invalid(config.path, exc)
-    except UsageError:
+    except InputError:
         raise  # the command is wrong for every project, not this push
     except NotOurs as exc:
-        return PushResult(config.project, "failed", None, str(exc), needs_adopt=True)
-    except DigsyncError as exc:
         return PushResult(
-            config.project, "failed", None, scrub(str(exc), config.secrets().values())
+            config.project, "failed", None, str(exc), needs_adopt=True, code=error_code(exc)
         )
+    except DigsyncError as exc:
+        message = scrub(str(exc), config.secrets().values())
+        return PushResult(config.project, "failed", None, message, code=error_code(exc))
     finally:
         if own:
             pool.close()
@@ -334,7 +332,7 @@ def _invalid(path: str, exc: ConfigError) -> PushResult:
     errors = [p for p in exc.problems if p.severity == "error"] or exc.problems
     more = f" (and {len(errors) - 1} more: digsync validate --config {path})"
     message = f"invalid config: {errors[0]}" + (more if len(errors) > 1 else "")
-    return PushResult(path, "failed", None, message)
+    return PushResult(path, "failed", None, message, code=error_code(exc))
 
 
 def _check_expected(plan: Plan, expect_revision: str | None) -> None:

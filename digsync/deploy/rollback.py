@@ -9,7 +9,7 @@ from digsync.config.model import Config
 from digsync.deploy.archive import content_hash, revision_name
 from digsync.deploy.push import push_files, scrub
 from digsync.deploy.targets.base import RemoteProject, Target
-from digsync.errors import DigsyncError, UsageError
+from digsync.errors import DigsyncError, InputError
 from digsync.history.ledger import Ledger, LedgerEntry
 
 
@@ -25,7 +25,7 @@ class RollbackResult(NamedTuple):
     config_backup: str | None = None  # where config.yaml was kept before it was restored
 
 
-class NoConfigCopy(UsageError):
+class NoConfigCopy(InputError):
     """--restore-config, but no copy of the config that revision was pushed from is kept."""
 
 
@@ -69,12 +69,12 @@ def rollback(
     (the caller holds it); with no copy kept it refuses before anything is changed."""
     remote = target.current(config.project)
     if remote is None:
-        raise UsageError(f"{config.project}: the project does not exist on {target.location}")
+        raise InputError(f"{config.project}: the project does not exist on {target.location}")
     names = [str(r.get("revision")) for r in target.revisions(remote)]
     if revision is None:
         older = [n for n in names if n != remote.revision]
         if not older:
-            raise UsageError(f"{config.project}: there is no earlier revision to roll back to")
+            raise InputError(f"{config.project}: there is no earlier revision to roll back to")
         revision = older[0]
         files = target.files(remote, revision)
     elif revision in names:
@@ -203,7 +203,7 @@ def _older(
     from digsync.deploy.digdag_api import RemoteError
 
     known = ", ".join(names[:5]) or "none"
-    missing = UsageError(f"{config.project}: no revision {revision!r} (newest: {known})")
+    missing = InputError(f"{config.project}: no revision {revision!r} (newest: {known})")
     if len(names) < SERVER_LIST_LIMIT:
         raise missing  # the list is complete
     try:
@@ -212,7 +212,7 @@ def _older(
         if exc.status == 404:
             raise missing from exc
         raise
-    except (FileNotFoundError, UsageError) as exc:
+    except (FileNotFoundError, InputError) as exc:
         raise missing from exc
 
 

@@ -30,9 +30,10 @@ from digsync.editor.roundtrip import Unrepresentable, same, written
 from digsync.errors import (
     ConfigError,
     DigsyncError,
+    InputError,
     Problem,
-    UsageError,
     YamlSyntaxError,
+    error_code,
     problem_json,
 )
 from digsync.history import pending
@@ -48,7 +49,7 @@ class StaleETag(DigsyncError):
         self.current = current
 
 
-class ConfigMissing(UsageError):
+class ConfigMissing(InputError):
     """config.yaml is not there (deleted while serving, or never created)."""
 
 
@@ -190,7 +191,7 @@ class ConfigService:
         problems = list(mask_problems) + _source_problems(config)
         try:
             settings(self.choice.target, self.choice.endpoint, config.target, self.path.parent)
-        except UsageError as exc:
+        except InputError as exc:
             problems.append(Problem(None, "target", str(exc)))
         if problems:
             raise ConfigError([*problems, *config.warnings])
@@ -286,7 +287,7 @@ class ConfigService:
     def _target_ok(self, config: Config) -> bool:
         try:
             settings(self.choice.target, self.choice.endpoint, config.target, self.path.parent)
-        except UsageError:
+        except InputError:
             return False
         return True
 
@@ -331,10 +332,12 @@ class ConfigService:
     ) -> PushResult:
         try:
             result = push(config, text, self.pool, author=author, adopt=adopt)
-        except UsageError as exc:  # e.g. the td target without TD_API_KEY
-            result = PushResult(config.project, "failed", None, str(exc))
+        except InputError as exc:  # e.g. the td target without TD_API_KEY
+            result = PushResult(config.project, "failed", None, str(exc), code=error_code(exc))
         except OSError as exc:
-            result = PushResult(config.project, "failed", None, f"push failed: {exc}")
+            result = PushResult(
+                config.project, "failed", None, f"push failed: {exc}", code="target_error"
+            )
         result = result._replace(message=scrub(result.message, secrets))
         if result.status == "failed":
             pending.mark(self.state / config.project, result.message)
@@ -432,7 +435,7 @@ class ConfigService:
             resolved = settings(
                 self.choice.target, self.choice.endpoint, config.target, self.path.parent
             )
-        except UsageError:  # e.g. the digdag target without an endpoint: still that kind
+        except InputError:  # e.g. the digdag target without an endpoint: still that kind
             chosen = self.choice.target or os.environ.get("DIGSYNC_TARGET")
             return str(chosen or config.target.get("type") or "local")
         return resolved.kind
@@ -479,7 +482,7 @@ class ConfigService:
                 )
             except NoConfigCopy as exc:
                 raise RollbackRefused(str(exc), "no_config_copy") from None
-            except UsageError as exc:
+            except InputError as exc:
                 raise RollbackRefused(str(exc)) from None
             except DigsyncError as exc:  # the push failed: a change attempted is recorded
                 message = scrub(str(exc), self.hidden())
@@ -527,7 +530,7 @@ class ConfigService:
         try:
             text = snap.data.decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise UsageError(f"{self.label}: cannot read config: {exc}") from None
+            raise InputError(f"{self.label}: cannot read config: {exc}") from None
         return parse_config(text, self.label)
 
     def _missing(self) -> ConfigMissing:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from digsync.deploy.targets.pool import TargetChoice
-from digsync.errors import ConfigError, Problem, UsageError
+from digsync.errors import ConfigError, InputError, Problem
 
 if TYPE_CHECKING:
     from digsync.editor.service import ConfigService
@@ -95,7 +95,7 @@ class Watcher:
 
         try:
             project = load_config(self.path).project
-        except (ConfigError, UsageError):
+        except (ConfigError, InputError):
             return None  # the first poll that sees a fixed file reports and pushes
         if pending.read(self.service.state / project) is None:
             return None
@@ -109,7 +109,7 @@ class Watcher:
             return WatchEvent(
                 "invalid", f"{self.path}: {errors} error(s); nothing pushed", tuple(exc.problems)
             )
-        except UsageError as exc:
+        except InputError as exc:
             return WatchEvent("missing", str(exc))
         if outcome.push_error is not None:
             return WatchEvent(
@@ -171,7 +171,7 @@ def watch(
 
     path = Path(config_path)
     if not path.is_file():
-        raise UsageError(f"{config_path}: no such config file (create one with: digsync init)")
+        raise InputError(f"{config_path}: no such config file (create one with: digsync init)")
     service = ConfigService(path, choice)
     watcher = Watcher(service, path, debounce)
     report = print_event_json if as_json else print_event

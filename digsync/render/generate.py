@@ -11,8 +11,8 @@ from digsync.config.model import Config, load_config
 from digsync.errors import (
     ConfigError,
     DigsyncError,
+    InputError,
     Problem,
-    UsageError,
     exception_json,
     problem_json,
 )
@@ -30,7 +30,7 @@ def init_config(path: Path, force: bool = False) -> list[Path]:
     from digsync.history.storage import atomic_write
 
     if path.exists() and not force:
-        raise UsageError(f"{path} already exists; use --force to overwrite it")
+        raise InputError(f"{path} already exists; use --force to overwrite it")
     template = resources.files("digsync").joinpath("templates/config.yaml").read_bytes()
     schema_path = path.parent / "digsync.schema.json"
     atomic_write(path, template)
@@ -117,7 +117,7 @@ def generate(
     is the --target flag, for telling which target a config pushes to). ``progress``
     is called with each project's name once its files are written."""
     if len(paths) > 1 and (output or project):
-        raise UsageError("--output and --project take one --config; use --project-dir for several")
+        raise InputError("--output and --project take one --config; use --project-dir for several")
     configs = _load_all(paths)
     if project:
         from digsync.config.model import check_project_name
@@ -157,7 +157,7 @@ def _refuse_target_folder(config: Config, root: Path, target: str | None) -> Non
     folder = local_folder(config.target, Path(config.path).resolve().parent).resolve()
     written = root.resolve()
     if written == folder or folder in written.parents:
-        raise UsageError(
+        raise InputError(
             f"{config.path}: refusing to generate into {written}: it is inside the local "
             f"target's folder {folder} (target.workflows_dir), which only digsync push "
             "writes; run digsync push --target local to update it, or choose another "
@@ -213,7 +213,7 @@ def _refuse_duplicate_projects(configs: list[Config]) -> None:
     seen: dict[str, str] = {}
     for config in configs:
         if config.project in seen:
-            raise UsageError(
+            raise InputError(
                 f"{config.path} and {seen[config.project]} both render project "
                 f"'{config.project}'; give each a distinct workflow.project"
             )
@@ -245,12 +245,12 @@ def parse_instant(text: str | None, tz: dt.tzinfo, flag: str = "--from") -> dt.d
     try:
         value = dt.datetime.fromisoformat(text)
     except ValueError:
-        raise UsageError(
+        raise InputError(
             f"{flag}: expected an ISO-8601 time such as 2026-03-08T00:00:00Z; got {text!r}"
         ) from None
     value = value if value.tzinfo else value.replace(tzinfo=tz)
     if not dt.datetime(1970, 1, 1, tzinfo=dt.UTC) <= value < dt.datetime(9999, 1, 1, tzinfo=dt.UTC):
-        raise UsageError(f"{flag}: expected a time from 1970 to 9998; got {text!r}")
+        raise InputError(f"{flag}: expected a time from 1970 to 9998; got {text!r}")
     return value
 
 
@@ -262,7 +262,7 @@ def schedule_preview(
     from digsync.schedule.words import dst_warnings, schedule_to_json
 
     if count < 0 or count > 10_000:
-        raise UsageError("--next: expected a number from 0 to 10000")
+        raise InputError("--next: expected a number from 0 to 10000")
     block, tz_name, notes = _schedule_source(config, dig)
     tz = parse_timezone(tz_name)
     begin = parse_instant(start, tz)
@@ -290,7 +290,7 @@ def _schedule_source(
     try:
         text = Path(dig).read_text(encoding="utf-8")
     except OSError as exc:
-        raise UsageError(f"{dig}: {exc.strerror}") from None
+        raise InputError(f"{dig}: {exc.strerror}") from None
     data = load_dig(text, dig, Path(dig).parent).data
     if not isinstance(data, dict):
         raise DigsyncError(f"{dig}: not a workflow (the top level is not a mapping)")

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from digsync.config.model import Config
-from digsync.errors import Mark, UsageError
+from digsync.errors import InputError, Mark
 from digsync.yamlio.emit import dump, key, scalar
 from digsync.yamlio.load import compose
 
@@ -45,7 +45,7 @@ def rewrite_schedule(text: str, path: str, config: Config) -> str:
     """The .dig text with timezone and schedule set from config, nothing else touched."""
     root = compose(text, path)
     if root is None or root.id != "mapping" or root.flow_style:
-        raise UsageError(
+        raise InputError(
             f"{path}: schedule-only mode needs a .dig whose top level is a block mapping"
         )
     found: dict[str, tuple[Any, Any]] = {}
@@ -53,7 +53,7 @@ def rewrite_schedule(text: str, path: str, config: Config) -> str:
         if k.id == "scalar" and k.value in ("timezone", "schedule"):
             if k.start_mark.column != 0:
                 mark = Mark(path, k.start_mark.line + 1, k.start_mark.column + 1)
-                raise UsageError(f"{mark}: expected top-level '{k.value}' at column 1")
+                raise InputError(f"{mark}: expected top-level '{k.value}' at column 1")
             found[k.value] = (k, v)
     edits: list[tuple[int, int, str]] = []
     tz_line = f"{key('timezone')}: {scalar(config.schedule.timezone)}"
@@ -102,7 +102,7 @@ MAX_PROJECT_BYTES = 2 * 1024 * 1024
 """Digdag's own default limit on a project archive (api.max_archive_total_size_limit)."""
 
 
-class SourceError(UsageError):
+class SourceError(InputError):
     """workflow.source names no readable .dig inside config.yaml's folder; ``why`` says
     what is wrong with it."""
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from digsync.deploy.targets.pool import TargetChoice
-from digsync.errors import UsageError
+from digsync.errors import InputError
 
 
 class _NoQuery(logging.Filter):
@@ -58,12 +58,12 @@ SERVE_MODULES = frozenset(
 SERVE_EXTRA_HINT = "pip install 'digsync[serve]'"
 
 
-def missing_extra(exc: ModuleNotFoundError) -> UsageError | None:
+def missing_extra(exc: ModuleNotFoundError) -> InputError | None:
     """The usage error for a module of the serve extra that is not installed."""
     missing = (exc.name or "").partition(".")[0]
     if missing not in SERVE_MODULES:
         return None
-    return UsageError(
+    return InputError(
         f"digsync serve needs the serve extra ({missing} is not installed): {SERVE_EXTRA_HINT}"
     )
 
@@ -89,13 +89,13 @@ def run_server(config_path: str, host: str, port: int, choice: TargetChoice) -> 
 
     settings = ServerSettings.from_env(config_path, choice, host)
     if not is_loopback(host) and not settings.tokens:
-        raise UsageError(
+        raise InputError(
             f"--host {host}: refusing to serve beyond this machine without a token; "
             "set DIGSYNC_API_TOKEN (writes then need Authorization: Bearer <token>), "
             "or use --host 127.0.0.1"
         )
     if not Path(config_path).is_file():
-        raise UsageError(f"{config_path}: no such config file (create one with: digsync init)")
+        raise InputError(f"{config_path}: no such config file (create one with: digsync init)")
     try:
         load_config(config_path)
     except ConfigError as exc:  # serve anyway: the UI is one way to fix it
@@ -129,6 +129,6 @@ def listen(host: str, port: int) -> socket.socket:
         sock.listen(2048)
     except OSError as exc:
         sock.close()
-        raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+        raise InputError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     sock.set_inheritable(True)
     return sock

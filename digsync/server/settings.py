@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from digsync.deploy.targets.pool import TargetChoice
-from digsync.errors import UsageError
+from digsync.errors import InputError
 from digsync.history.ledger import state_dir
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -61,7 +61,7 @@ class ServerSettings(NamedTuple):
         host: str = "127.0.0.1",
         env: Mapping[str, str] | None = None,
     ) -> ServerSettings:
-        """Settings for ``digsync serve``; raises UsageError for a malformed variable."""
+        """Settings for ``digsync serve``; raises InputError for a malformed variable."""
         env = os.environ if env is None else env
         hosts: tuple[str, ...] | None = None
         if is_loopback(host):
@@ -90,7 +90,7 @@ def parse_tokens(text: str) -> dict[str, str]:
         if not sep:
             name, token = "api", item
         if not name or not token:
-            raise UsageError(
+            raise InputError(
                 "DIGSYNC_API_TOKEN: expected a token or a comma list of name:token entries"
             )
         tokens[token] = name
@@ -123,5 +123,5 @@ def _seconds(
     except ValueError:
         value = -1.0
     if not 0 <= value <= 3600:
-        raise UsageError(f"{name}: expected seconds from 0 to 3600")
+        raise InputError(f"{name}: expected seconds from 0 to 3600")
     return value

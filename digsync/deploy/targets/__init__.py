@@ -11,7 +11,7 @@ from pathlib import Path
 
 from digsync.config.targets import TargetSettings
 from digsync.deploy.targets.base import Target
-from digsync.errors import UsageError
+from digsync.errors import InputError
 
 
 def open_target(s: TargetSettings, state: Path) -> Target:
@@ -31,7 +31,7 @@ def open_target(s: TargetSettings, state: Path) -> Target:
     if s.kind == "td":
         key = os.environ.get("TD_API_KEY")
         if not key:
-            raise UsageError(
+            raise InputError(
                 "the td target needs TD_API_KEY in the environment (or use --target local)"
             )
         headers["Authorization"] = f"TD1 {key}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple, Protocol
 
-from digsync.errors import DigsyncError
+from digsync.errors import DriftError
 
 
 class RemoteProject(NamedTuple):
@@ -16,10 +16,8 @@ class RemoteProject(NamedTuple):
     archive_md5: str | None = None  # lets a plan skip downloading an identical archive
 
 
-class RevisionExists(DigsyncError):
+class RevisionExists(DriftError):
     """The revision name is taken in this project (Digdag answers 409)."""
-
-    exit_code = 1
 
 
 class Target(Protocol):

@@ -32,7 +32,7 @@ from typing import Any
 from digsync.deploy.digdag_api import PUSH_TIMEOUT_ENV, push_seconds
 from digsync.deploy.targets.base import RemoteProject
 from digsync.deploy.targets.store import RevisionStore
-from digsync.errors import DigsyncError, UsageError
+from digsync.errors import InputError, TargetError
 from digsync.history.storage import atomic_write
 
 INSTALL_HINT = "install it with: npm install -g @treasuredata/tdx, then run: tdx auth setup"
@@ -40,8 +40,8 @@ TDX_JSON = "tdx.json"
 _NEW_PROJECT = re.compile(r"no workflow project found|project .{0,80}not found", re.IGNORECASE)
 
 
-class TdxError(DigsyncError):
-    exit_code = 1
+class TdxError(TargetError):
+    """tdx failed, or answered what digsync cannot read."""
 
 
 def tdx_json(project: str) -> bytes:
@@ -57,7 +57,7 @@ class TdxTarget:
     def __init__(self, state: Path, profile: str | None = None) -> None:
         self.exe = shutil.which("tdx")
         if self.exe is None:
-            raise UsageError(
+            raise InputError(
                 f"the tdx target needs the tdx command, which is not on PATH; {INSTALL_HINT}"
             )
         self.state = state
@@ -82,7 +82,7 @@ class TdxTarget:
         wanted = revision or remote.revision
         files = self._store(remote.name).files(wanted)
         if files is None and revision not in (None, remote.revision):
-            raise UsageError(f"revision {wanted} was not pushed through tdx from here")
+            raise InputError(f"revision {wanted} was not pushed through tdx from here")
         return files or {}
 
     def revisions(self, remote: RemoteProject) -> list[dict[str, Any]]:
@@ -92,7 +92,7 @@ class TdxTarget:
         self, project: str, revision: str, files: dict[str, bytes], schedule_from: str | None
     ) -> RemoteProject:
         if schedule_from is not None:
-            raise UsageError(
+            raise InputError(
                 "the tdx target cannot pass --schedule-from (tdx wf push has no such "
                 "option); push with --target td, or push with the schedule off first"
             )

@@ -31,7 +31,7 @@ from digsync.dig.lint.rules import (
     suggest,
 )
 from digsync.dig.loader import LoadedDig, format_key, load_dig
-from digsync.errors import ScheduleError, UsageError
+from digsync.errors import InputError, ScheduleError
 from digsync.yamlio.load import PathKey
 
 PROFILES = ("td", "digdag")
@@ -50,7 +50,7 @@ def lint_paths(
     A folder is a project: its top-level ``*.dig`` files are linted (dot files are
     skipped, as Digdag skips them) and file references resolve against it. A single
     file is linted as part of the project in its own folder. Findings with a code in
-    ``ignore`` are dropped; a code that is not in ``RULES`` is a UsageError.
+    ``ignore`` are dropped; a code that is not in ``RULES`` is a InputError.
     """
     _check_profile(profile)
     check_codes(ignore)
@@ -60,7 +60,7 @@ def lint_paths(
         if target.is_dir():
             workflows = _workflow_files(target)
             if not workflows:
-                raise UsageError(
+                raise InputError(
                     f"{raw}: no workflow here (a project folder has .dig files at its top "
                     "level); name the project folder or the .dig files"
                 )
@@ -69,12 +69,12 @@ def lint_paths(
         elif target.is_file():
             found.update(lint_file(target, profile, target.parent))
         else:
-            raise UsageError(f"{raw}: no such file or folder")
+            raise InputError(f"{raw}: no such file or folder")
     return sorted(f for f in found if f.code not in ignore)
 
 
 def check_codes(codes: Collection[str]) -> None:
-    """UsageError naming each code that is not a lint rule, and where the codes are."""
+    """InputError naming each code that is not a lint rule, and where the codes are."""
     unknown = [code for code in codes if code not in RULES]
     if not unknown:
         return
@@ -82,7 +82,7 @@ def check_codes(codes: Collection[str]) -> None:
     for code in unknown:
         hint = suggest(code, tuple(RULES))
         notes.append(f"{code!r}" + (f" (did you mean {hint}?)" if hint else ""))
-    raise UsageError(
+    raise InputError(
         f"--ignore: unknown lint code {', '.join(notes)}; `digsync lint --help` lists "
         "the codes (docs/lint-rules.md explains each)"
     )
@@ -401,4 +401,4 @@ def _workflow_files(folder: Path) -> list[Path]:
 
 def _check_profile(profile: str) -> None:
     if profile not in PROFILES:
-        raise UsageError(f"unknown lint profile {profile!r}: expected td or digdag")
+        raise InputError(f"unknown lint profile {profile!r}: expected td or digdag")
