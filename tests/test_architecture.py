@@ -25,7 +25,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("cli", "server"),
 )
 RANK = {room: rank for rank, rooms in enumerate(LAYERS) for room in rooms}
-TOP = {"__init__", "__main__"}  # digsync itself: the public API and `python -m digsync`
+TOP = {"__init__", "__main__", "api"}  # digsync itself: the public API and `python -m digsync`
 
 
 def module_name(path: Path) -> str:

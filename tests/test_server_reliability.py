@@ -313,6 +313,7 @@ def test_a_target_that_never_answers_does_not_freeze_health_reads_or_the_page(
 
     monkeypatch.setenv("DIGSYNC_HTTP_TIMEOUT", "60")
     monkeypatch.setenv("DIGSYNC_PUSH_TIMEOUT", "20")  # room for 44 waits on a busy machine
+    monkeypatch.setenv("DIGSYNC_RETRY_TOTAL", "60")  # the push deadline is the one that ends it
     with fake_digdag() as fake:
         fake.delay(seconds=30, times=None)  # the target holds every request past the deadline
         with (

@@ -29,7 +29,7 @@ def _configs(args: argparse.Namespace) -> list[str]:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
-    from digsync.render.generate import init_config
+    from digsync.config.files import init_config
 
     written = init_config(Path(args.config), force=args.force)
     if args.json:
@@ -41,7 +41,7 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from digsync.render.generate import validate_configs
+    from digsync.config.files import validate_configs
 
     report = validate_configs(_configs(args))
     if args.json:
@@ -225,8 +225,7 @@ def cmd_push(args: argparse.Namespace) -> int:
     if args.schedule_from:
         import datetime as dt
 
-        from digsync.dig.schedules import iso_z
-        from digsync.render.generate import parse_instant
+        from digsync.dig.schedules import iso_z, parse_instant
 
         schedule_from = iso_z(parse_instant(args.schedule_from, dt.UTC, "--schedule-from"))
     return _push(args, _configs(args), args.jobs, args.expect_revision, schedule_from, warn=True)
@@ -351,7 +350,7 @@ def cmd_lint(args: argparse.Namespace) -> int:
 
 
 def cmd_schedule(args: argparse.Namespace) -> int:
-    from digsync.render.generate import schedule_preview
+    from digsync.dig.schedules import schedule_preview
 
     preview = schedule_preview(config=args.config, dig=args.dig, start=args.from_, count=args.next)
     for note in preview.config_warnings:

@@ -18,9 +18,16 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-from digsync.errors import DigsyncError
+from digsync.errors import (
+    ConfigError,
+    DigsyncError,
+    InputError,
+    Problem,
+    exception_json,
+    problem_json,
+)
 from digsync.history.storage import PRIVATE_FILE, atomic_write, private_dirs
 
 _LOCKS: dict[Path, threading.Lock] = {}
@@ -189,3 +196,49 @@ def _mode(path: Path) -> int:
         return path.stat().st_mode & 0o777
     except FileNotFoundError:
         return 0o644
+
+
+def init_config(path: Path, force: bool = False) -> list[Path]:
+    """Write the commented example config and the JSON Schema its first line points at."""
+    import json
+    from importlib import resources
+
+    from digsync.config.schema import json_schema
+    from digsync.history.storage import atomic_write
+
+    if path.exists() and not force:
+        raise InputError(f"{path} already exists; use --force to overwrite it")
+    template = resources.files("digsync").joinpath("templates/config.yaml").read_bytes()
+    schema_path = path.parent / "digsync.schema.json"
+    atomic_write(path, template)
+    atomic_write(schema_path, (json.dumps(json_schema(), indent=2) + "\n").encode("utf-8"))
+    return [path, schema_path]
+
+
+def validate_configs(paths: list[str]) -> dict[str, Any]:
+    """Check each config; every problem of every file, as data. When one has errors the
+    report also carries the ``--json`` error shape: ``error`` (each error's one-line
+    text), ``code`` ``invalid_config`` and ``problems`` (those of every file)."""
+    from digsync.config.model import load_config
+
+    entries = []
+    every: list[Problem] = []
+    for path in paths:
+        try:
+            problems = list(load_config(path).warnings)
+        except ConfigError as exc:
+            problems = exc.problems
+        every.extend(problems)
+        errors = sum(1 for p in problems if p.severity == "error")
+        entries.append(
+            {
+                "path": path,
+                "valid": errors == 0,
+                "errors": errors,
+                "problems": [problem_json(p) for p in problems],
+            }
+        )
+    report: dict[str, Any] = {"valid": all(e["valid"] for e in entries), "configs": entries}
+    if not report["valid"]:
+        report.update(exception_json(ConfigError(every)))
+    return report

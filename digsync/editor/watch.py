@@ -147,7 +147,7 @@ def event_json(event: WatchEvent) -> str:
     """One event as one line of JSON (``watch --json``)."""
     import json
 
-    from digsync.render.generate import problem_json
+    from digsync.errors import problem_json
 
     return json.dumps(
         {

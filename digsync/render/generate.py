@@ -2,67 +2,16 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from digsync.config.model import Config, load_config
 from digsync.errors import (
     ConfigError,
-    DigsyncError,
     InputError,
-    Problem,
-    exception_json,
-    problem_json,
 )
 from digsync.render.writer import FileAction
-
-__all__ = ["problem_json"]  # re-exported: watch takes the one problem shape from here
-
-
-def init_config(path: Path, force: bool = False) -> list[Path]:
-    """Write the commented example config and the JSON Schema its first line points at."""
-    import json
-    from importlib import resources
-
-    from digsync.config.schema import json_schema
-    from digsync.history.storage import atomic_write
-
-    if path.exists() and not force:
-        raise InputError(f"{path} already exists; use --force to overwrite it")
-    template = resources.files("digsync").joinpath("templates/config.yaml").read_bytes()
-    schema_path = path.parent / "digsync.schema.json"
-    atomic_write(path, template)
-    atomic_write(schema_path, (json.dumps(json_schema(), indent=2) + "\n").encode("utf-8"))
-    return [path, schema_path]
-
-
-def validate_configs(paths: list[str]) -> dict[str, Any]:
-    """Check each config; every problem of every file, as data. When one has errors the
-    report also carries the ``--json`` error shape: ``error`` (each error's one-line
-    text), ``code`` ``invalid_config`` and ``problems`` (those of every file)."""
-    entries = []
-    every: list[Problem] = []
-    for path in paths:
-        try:
-            problems = list(load_config(path).warnings)
-        except ConfigError as exc:
-            problems = exc.problems
-        every.extend(problems)
-        errors = sum(1 for p in problems if p.severity == "error")
-        entries.append(
-            {
-                "path": path,
-                "valid": errors == 0,
-                "errors": errors,
-                "problems": [problem_json(p) for p in problems],
-            }
-        )
-    report: dict[str, Any] = {"valid": all(e["valid"] for e in entries), "configs": entries}
-    if not report["valid"]:
-        report.update(exception_json(ConfigError(every)))
-    return report
 
 
 class GenerateResult:
@@ -229,73 +178,3 @@ def _schedule_only(config: Config, check: bool) -> FileAction:
     new = rewrite_schedule(text, str(target), config)
     files = {target.name: new.encode("utf-8")}
     return sync_files(target.parent, files, check=check, backup=_backup(config))[0]
-
-
-class Preview(NamedTuple):
-    data: dict[str, Any]
-    warnings: list[str]
-    config_warnings: tuple[str, ...] = ()
-    """The config's own warnings (say, an hourly HH:MM:SS time that is ignored)."""
-
-
-def parse_instant(text: str | None, tz: dt.tzinfo, flag: str = "--from") -> dt.datetime:
-    """ISO-8601 instant; a time without offset is read in the workflow's time zone."""
-    if text is None:
-        return dt.datetime.now(dt.UTC)
-    try:
-        value = dt.datetime.fromisoformat(text)
-    except ValueError:
-        raise InputError(
-            f"{flag}: expected an ISO-8601 time such as 2026-03-08T00:00:00Z; got {text!r}"
-        ) from None
-    value = value if value.tzinfo else value.replace(tzinfo=tz)
-    if not dt.datetime(1970, 1, 1, tzinfo=dt.UTC) <= value < dt.datetime(9999, 1, 1, tzinfo=dt.UTC):
-        raise InputError(f"{flag}: expected a time from 1970 to 9998; got {text!r}")
-    return value
-
-
-def schedule_preview(
-    config: str | None = None, dig: str | None = None, start: str | None = None, count: int = 5
-) -> Preview:
-    """Description and next runs of the schedule in a config or a .dig file."""
-    from digsync.schedule.engine import next_runs, parse_schedule, parse_timezone
-    from digsync.schedule.words import dst_warnings, schedule_to_json
-
-    if count < 0 or count > 10_000:
-        raise InputError("--next: expected a number from 0 to 10000")
-    block, tz_name, notes = _schedule_source(config, dig)
-    tz = parse_timezone(tz_name)
-    begin = parse_instant(start, tz)
-    if block is None:
-        return Preview(
-            {"description": "manual runs only (no schedule)", "timezone": tz_name, "next_runs": []},
-            [],
-            notes,
-        )
-    schedule = parse_schedule(block, tz_name)
-    runs = next_runs(schedule, begin, count)
-    data = schedule_to_json(schedule, runs, pad_to=count)
-    return Preview(data, dst_warnings(schedule, begin), notes)
-
-
-def _schedule_source(
-    config: str | None, dig: str | None
-) -> tuple[dict[str, Any] | None, str, tuple[str, ...]]:
-    if dig is None:
-        loaded = load_config(config or "config.yaml")
-        notes = tuple(str(w) for w in loaded.warnings)
-        return loaded.schedule.directive, loaded.schedule.timezone, notes
-    from digsync.dig.loader import load_dig
-
-    try:
-        text = Path(dig).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"{dig}: {exc.strerror}") from None
-    data = load_dig(text, dig, Path(dig).parent).data
-    if not isinstance(data, dict):
-        raise DigsyncError(f"{dig}: not a workflow (the top level is not a mapping)")
-    tz = data.get("timezone", "UTC")
-    block = data.get("schedule")
-    if block is not None and not isinstance(block, dict):
-        raise DigsyncError(f"{dig}: schedule: expected a mapping")
-    return block, str(tz), ()

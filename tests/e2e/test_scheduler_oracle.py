@@ -14,7 +14,7 @@ import datetime as dt
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from digsync.render.generate import schedule_preview
+from digsync.dig.schedules import schedule_preview
 from digsync.yamlio.emit import dump
 from tests.digdag_servers import ServerView
 

@@ -50,7 +50,7 @@ def lint_paths(
     A folder is a project: its top-level ``*.dig`` files are linted (dot files are
     skipped, as Digdag skips them) and file references resolve against it. A single
     file is linted as part of the project in its own folder. Findings with a code in
-    ``ignore`` are dropped; a code that is not in ``RULES`` is a InputError.
+    ``ignore`` are dropped; a code that is not in ``RULES`` is an InputError.
     """
     _check_profile(profile)
     check_codes(ignore)
