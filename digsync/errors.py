@@ -95,6 +95,33 @@ class Problem(NamedTuple):
         return f"{where}{prefix}{key}{self.message}{hint}"
 
 
+def edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance, as Digdag's EditDistance computes it."""
+    row = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        prev, row[0] = row[0], i
+        for j, cb in enumerate(b, 1):
+            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (ca != cb))
+    return row[-1]
+
+
+def close_matches(word: str, candidates: Sequence[str]) -> list[str]:
+    """Digdag's EditDistance.suggest with ratio 0.5: the candidates at most half their
+    own length away from ``word``, in the order given."""
+    return [c for c in candidates if edit_distance(word, c) <= len(c) // 2]
+
+
+def did_you_mean(word: str, choices: Sequence[str]) -> str | None:
+    """The hint of an unknown name: ``did you mean 'X'?`` with the closest choice by
+    :func:`edit_distance` (case aside), or None when none is close."""
+    lowered = {c.lower(): c for c in choices}
+    near = close_matches(word.lower(), list(lowered))
+    if not near:
+        return None
+    best = min(near, key=lambda c: edit_distance(word.lower(), c))
+    return f"did you mean '{lowered[best]}'?"
+
+
 class ConfigError(DigsyncError):
     """config.yaml has one or more errors; all of them are carried."""
 

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from digsync.config.schema import DEFAULT_IMAGE, FREQUENCIES, SECTIONS
-from digsync.config.spec import Validator, describe_value, suggest
-from digsync.errors import ConfigError, InputError, Mark, Problem, ScheduleError
+from digsync.config.spec import Validator, describe_value
+from digsync.errors import ConfigError, InputError, Mark, Problem, ScheduleError, did_you_mean
 from digsync.yamlio.load import Loaded, PathKey, load
 
 SCHEDULE_PATH: PathKey = ("sync", "schedule")
@@ -170,7 +170,7 @@ def check_loaded(loaded: Loaded, path: str) -> Config:
             v.add(
                 (key,),
                 "unknown section, ignored by digsync",
-                suggest(str(key), list(SECTIONS)),
+                did_you_mean(str(key), list(SECTIONS)),
                 severity="warning",
                 key_mark=True,
             )
@@ -393,7 +393,7 @@ def _zone_suggestion(tz: str) -> str | None:
         return None
     from zoneinfo import available_timezones
 
-    return suggest(tz, sorted(available_timezones()))
+    return did_you_mean(tz, sorted(available_timezones()))
 
 
 def _check_directive(
@@ -476,7 +476,7 @@ def _weekday(v: Validator, s: dict[str, Any]) -> str:
         v.add(
             at,
             f"expected a day name such as Monday or Mon; got {describe_value(day)}",
-            suggest(str(day), [*(n.capitalize() for n in _DAY_NAMES)]),
+            did_you_mean(str(day), [*(n.capitalize() for n in _DAY_NAMES)]),
         )
         return "Mon"
     return short

@@ -8,7 +8,7 @@ from collections.abc import Callable, Hashable, Mapping
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
-from digsync.errors import Problem
+from digsync.errors import Problem, did_you_mean
 from digsync.yamlio.load import Loaded, PathKey
 
 Check = Callable[[Any], str | None]
@@ -80,15 +80,6 @@ def format_path(path: PathKey) -> str:
     return out
 
 
-def suggest(word: str, choices: list[str] | tuple[str, ...]) -> str | None:
-    """A did-you-mean hint, case-insensitive, or None."""
-    import difflib
-
-    lowered = {c.lower(): c for c in choices}
-    found = difflib.get_close_matches(word.lower(), list(lowered), n=1, cutoff=0.6)
-    return f"did you mean '{lowered[found[0]]}'?" if found else None
-
-
 class Validator:
     """Walks data against a Spec and collects problems with their marks."""
 
@@ -142,7 +133,7 @@ class Validator:
             self.add(
                 path,
                 f"expected one of {choices}; got {describe_value(value)}",
-                suggest(value, spec.enum),
+                did_you_mean(value, spec.enum),
             )
         elif spec.pattern is not None and not re.fullmatch(spec.pattern, value):
             shown = "a value" if spec.secret else describe_value(value)
@@ -178,7 +169,7 @@ class Validator:
                 self.add(
                     (*path, key),
                     f"unknown key '{key}'; expected one of {', '.join(known)}",
-                    suggest(str(key), known),
+                    did_you_mean(str(key), known),
                     key_mark=True,
                 )
             elif item is not None:  # null means "use the default"

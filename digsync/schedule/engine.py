@@ -32,7 +32,7 @@ from itertools import islice
 from typing import NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from digsync.errors import ScheduleError
+from digsync.errors import ScheduleError, close_matches
 from digsync.schedule.cron4j import NEVER, CronPattern, java_int, local, tokens
 
 KINDS = ("hourly", "daily", "weekly", "monthly", "minutes_interval", "cron", "seconds_interval")
@@ -211,22 +211,12 @@ def _check_unused(keys: list[str], op: str, extra: tuple[str, ...] = ()) -> None
         if key == op or key in known:
             continue
         line = f"Parameter '{key}' is not used at schedule. "
-        near = [c for c in candidates if _distance(key, c) <= len(c) // 2]
+        near = close_matches(key, candidates)
         if near:
             line += f"> Did you mean '[{', '.join(near)}]'?"
         lines.append(line.rstrip())
     if lines:
         raise ScheduleError("\n".join(lines))
-
-
-def _distance(a: str, b: str) -> int:
-    """Levenshtein distance, as Digdag's EditDistance."""
-    row = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        prev, row[0] = row[0], i
-        for j, cb in enumerate(b, 1):
-            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (ca != cb))
-    return row[-1]
 
 
 def _java_text(value: object, op: str) -> str:

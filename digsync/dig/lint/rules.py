@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from digsync.dig.loader import LoadedDig, format_key
+from digsync.errors import close_matches, edit_distance
 from digsync.yamlio.load import PathKey
 
 if TYPE_CHECKING:
@@ -525,22 +526,9 @@ def java_length(text: str) -> int:
 
 
 def suggest(key: str, candidates: tuple[str, ...]) -> str | None:
-    """Digdag's EditDistance.suggest with ratio 0.5, closest first."""
+    """Digdag's EditDistance.suggest with ratio 0.5, closest first (as the lint messages
+    name them)."""
     if len(key) > 64:
         return None
-    close = []
-    for candidate in candidates:
-        distance = _levenshtein(key, candidate)
-        if distance <= len(candidate) // 2:
-            close.append((distance, candidate))
-    return ", ".join(c for _, c in sorted(close)) or None
-
-
-def _levenshtein(a: str, b: str) -> int:
-    previous = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        current = [i]
-        for j, cb in enumerate(b, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
-        previous = current
-    return previous[-1]
+    near = close_matches(key, candidates)
+    return ", ".join(sorted(near, key=lambda c: (edit_distance(key, c), c))) or None
