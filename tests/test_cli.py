@@ -288,8 +288,8 @@ def api_problem_keys() -> set[str]:
 
 
 def test_cli_and_api_give_a_problem_one_shape() -> None:
-    from digsync.errors import Mark, Problem, problem_json
     from digsync.editor import service
+    from digsync.errors import Mark, Problem, problem_json
     from digsync.server import app, errors
 
     # One builder, not two copies that could drift apart.

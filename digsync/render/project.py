@@ -218,8 +218,6 @@ def runtime_files() -> dict[str, bytes]:
     """The workflow's py> tasks: digsync/runtime/*.py as the project's package digsync_tasks/
     (the local demo, files named _local*, stays home)."""
     names = sorted(
-        p.name
-        for p in (_PACKAGE / "runtime").glob("*.py")
-        if not p.name.startswith("_local")
+        p.name for p in (_PACKAGE / "runtime").glob("*.py") if not p.name.startswith("_local")
     )
     return {f"{TASKS_PACKAGE}/{name}": _package_file(f"runtime/{name}") for name in names}
