@@ -12,7 +12,7 @@ import pytest
 from digsync.cli import main
 from tests.conftest import BASE
 from tests.fake_digdag import FakeDigdag, fake_digdag
-from tests.push_helpers import cli, push_workdir
+from tests.push_helpers import cli, fake_time, push_workdir
 
 WEBHOOK = "https://hooks.slack.com/services/T1/B1/TOPSECRETWEBHOOK"
 CONFIG = (
@@ -129,14 +129,22 @@ def test_server_400_message_is_shown_verbatim_and_not_retried(
 
 
 def test_5xx_and_429_are_retried(
-    workdir: Path, server: FakeDigdag, capsys: pytest.CaptureFixture[str]
+    workdir: Path,
+    server: FakeDigdag,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    clock = fake_time(monkeypatch)
     server.fail("PUT", "/api/projects", status=500, times=1)
     server.fail("PUT", "/api/projects", status=429, times=1)
     code, result = push_json(capsys, server)
     assert (code, result["status"]) == (0, "pushed")
     assert len(puts(server)) == 3
     assert len(server.revisions(PROJECT)) == 1
+    # A backoff before each retry, with full jitter up to 0.01 * 2^attempt s (the 429
+    # asks no Retry-After).
+    first, second = clock.sleeps
+    assert 0 <= first <= 0.02 and 0 <= second <= 0.04
 
 
 def test_retries_are_bounded_and_the_failure_names_status_and_url(
