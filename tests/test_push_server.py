@@ -163,6 +163,7 @@ def test_retries_are_bounded_and_the_failure_names_status_and_url(
     )
 
 
+@pytest.mark.slow
 def test_timeouts_and_resets_are_retried(
     workdir: Path, server: FakeDigdag, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -243,6 +244,7 @@ def test_history_and_rollback_against_the_server(
     assert server.revisions(PROJECT)[-1].name == result["new_revision"]
 
 
+@pytest.mark.slow
 def test_rollback_reaches_a_revision_older_than_the_servers_list_of_100(
     workdir: Path, server: FakeDigdag, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -266,6 +268,7 @@ def test_rollback_reaches_a_revision_older_than_the_servers_list_of_100(
     assert "no revision 'digsync-nope'" in out + err
 
 
+@pytest.mark.slow
 def test_switching_between_two_configs_keeps_pushing_past_the_servers_list_of_100(
     workdir: Path, server: FakeDigdag, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -393,6 +396,7 @@ def test_a_hand_made_revision_on_the_server_needs_adopt(
     assert server.revisions(PROJECT)[0].name == "hand-made-1"
 
 
+@pytest.mark.slow
 def test_a_push_ends_by_one_deadline_however_many_requests_it_makes(
     workdir: Path,
     server: FakeDigdag,
