@@ -1,14 +1,19 @@
-"""What the push tests share: a working folder with a clean environment, and the CLI
-pointed at a fake Digdag server."""
+"""What the push tests share: a working folder with a clean environment, the CLI
+pointed at a fake Digdag server, and a sleep and clock for the client that never wait."""
 
 from __future__ import annotations
 
+import functools
+import threading
+import time
 from pathlib import Path
 from typing import TypedDict
 
 import pytest
 
 from digsync.cli import main
+from digsync.deploy.digdag_api import DigdagClient
+from digsync.deploy.targets import rest
 from tests.fake_digdag import FakeDigdag
 
 
@@ -59,3 +64,33 @@ def cli(capsys: pytest.CaptureFixture[str], server: FakeDigdag, *args: str) -> t
     code = main([*args, "--target", "digdag", "--endpoint", server.url])
     out, err = capsys.readouterr()
     return code, out, err
+
+
+class FakeTime:
+    """The Digdag client's sleep and clock without waiting: ``sleep`` records the seconds
+    asked for and skips them, and ``clock`` runs ahead of time.monotonic by every second
+    skipped, so the client's deadlines (and those of ``bounded``) pass as if it had slept."""
+
+    def __init__(self) -> None:
+        self.sleeps: list[float] = []
+        self._skipped = 0.0
+        self._lock = threading.Lock()
+
+    def sleep(self, seconds: float) -> None:
+        with self._lock:
+            self.sleeps.append(seconds)
+            self._skipped += seconds
+
+    def clock(self) -> float:
+        with self._lock:
+            return time.monotonic() + self._skipped
+
+
+def fake_time(monkeypatch: pytest.MonkeyPatch) -> FakeTime:
+    """Every Digdag client the CLI makes (the td and digdag targets) sleeps and reads the
+    time through one FakeTime."""
+    fake = FakeTime()
+    monkeypatch.setattr(
+        rest, "DigdagClient", functools.partial(DigdagClient, sleep=fake.sleep, clock=fake.clock)
+    )
+    return fake

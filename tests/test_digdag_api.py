@@ -7,12 +7,24 @@ import httpx
 import pytest
 
 from digsync.deploy.digdag_api import DigdagClient, RemoteError, RetryPolicy
+from tests.push_helpers import FakeTime
 
 FAST = RetryPolicy(attempts=4, base_seconds=0.001, max_backoff_seconds=0.002, total_seconds=5)
 
 
-def client(handler: httpx.MockTransport, **headers: str) -> DigdagClient:
-    return DigdagClient("http://server", headers, retry=FAST, transport=handler)
+def client(
+    handler: httpx.MockTransport, clock: FakeTime | None = None, **headers: str
+) -> DigdagClient:
+    """A client whose retries never wait: ``clock`` (else a fresh FakeTime) records them."""
+    clock = clock or FakeTime()
+    return DigdagClient(
+        "http://server",
+        headers,
+        retry=FAST,
+        transport=handler,
+        sleep=clock.sleep,
+        clock=clock.clock,
+    )
 
 
 def test_retries_5xx_then_succeeds() -> None:
@@ -65,8 +77,46 @@ def test_retries_429_and_connection_errors() -> None:
             return httpx.Response(429, json={"message": "slow down"})
         return httpx.Response(200, json={"schedules": []})
 
-    assert client(httpx.MockTransport(handler)).schedules("1") == []
+    clock = FakeTime()
+    assert client(httpx.MockTransport(handler), clock).schedules("1") == []
     assert len(calls) == 3
+    # A backoff before each retry, with full jitter up to the policy's cap.
+    first, second = clock.sleeps
+    assert 0 <= first <= 0.002 and 0 <= second <= 0.002
+
+
+def test_a_429_waits_what_retry_after_asks() -> None:
+    calls = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        if len(calls) == 1:
+            return httpx.Response(429, headers={"Retry-After": "2"}, json={"message": "wait"})
+        return httpx.Response(200, json={"schedules": []})
+
+    clock = FakeTime()
+    assert client(httpx.MockTransport(handler), clock).schedules("1") == []
+    assert len(calls) == 2
+    assert clock.sleeps == [2.0]
+
+
+def test_a_retry_after_past_the_deadline_fails_at_once_without_waiting() -> None:
+    calls = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        return httpx.Response(429, headers={"Retry-After": "2"}, json={"message": "wait"})
+
+    clock = FakeTime()
+    with pytest.raises(RemoteError) as info:
+        client(httpx.MockTransport(handler), clock).schedules("1")
+    # total_seconds=5: waits of 2 s at 0 and 2 s; a third at 4 s would end past 5 s.
+    assert clock.sleeps == [2.0, 2.0]
+    assert len(calls) == 3
+    assert str(info.value) == (
+        "read schedules failed: 429 from GET http://server/api/projects/1/schedules: wait "
+        "(after 3 attempts)"
+    )
 
 
 def test_push_sends_gzip_and_exact_length_and_the_auth_header() -> None:

@@ -227,6 +227,7 @@ def run_doc(path: Path, folder: Path) -> int:
     return ran
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", HAND_WRITTEN)
 def test_doc_examples_print_what_the_doc_shows(name: str, tmp_path: Path) -> None:
     assert run_doc(DOCS / name, tmp_path) >= 2

@@ -499,6 +499,7 @@ def _output(result: subprocess.CompletedProcess[str]) -> str:
     return result.stdout.split("=" * 79)[-1] + result.stderr
 
 
+@pytest.mark.slow
 def test_pre_commit_validate_fails_on_a_broken_config_in_a_subfolder(
     ci_repo: Path, pre_commit: Any
 ) -> None:
@@ -513,6 +514,7 @@ def test_pre_commit_validate_fails_on_a_broken_config_in_a_subfolder(
     assert re.search(r"sub/config\.yaml:\d+:\d+: sync\.schedule\.frequency: expected one of", out)
 
 
+@pytest.mark.slow
 def test_pre_commit_validate_passes_other_tools_configs(tmp_path: Path, pre_commit: Any) -> None:
     """A repository with its digsync config in teams/a/ and no config.yaml at the top."""
     repo = tmp_path / "monorepo"
@@ -532,6 +534,7 @@ def test_pre_commit_validate_passes_other_tools_configs(tmp_path: Path, pre_comm
     assert "teams/a/config.yaml" in _output(failed)
 
 
+@pytest.mark.slow
 def test_pre_commit_generate_check_passes_on_the_workflows_layout(
     ci_repo: Path, pre_commit: Any
 ) -> None:
@@ -541,6 +544,7 @@ def test_pre_commit_generate_check_passes_on_the_workflows_layout(
     assert "Passed" in out
 
 
+@pytest.mark.slow
 def test_pre_commit_generate_check_prints_a_summary_when_stale(
     ci_repo: Path, pre_commit: Any
 ) -> None:

@@ -111,6 +111,7 @@ def _source_files() -> Iterator[str]:
             yield path.relative_to(ROOT).as_posix()
 
 
+@pytest.mark.slow
 def test_wheel_holds_the_package_data(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     assert [name for name in PACKAGE_DATA if name not in names] == []
@@ -120,6 +121,7 @@ def test_wheel_holds_the_package_data(wheel: Path) -> None:
     assert [name for name in _source_files() if name not in names] == []
 
 
+@pytest.mark.slow
 def test_wheel_declares_the_console_script(wheel: Path) -> None:
     with zipfile.ZipFile(wheel) as archive:
         entry_points = archive.read(f"digsync-{__version__}.dist-info/entry_points.txt")
@@ -156,6 +158,7 @@ def _env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
 
 
+@pytest.mark.slow
 def test_installed_wheel_runs_version(clean_venv: Path, tmp_path: Path) -> None:
     out = subprocess.run(
         [str(clean_venv / "bin" / "digsync"), "--version"],
@@ -168,6 +171,7 @@ def test_installed_wheel_runs_version(clean_venv: Path, tmp_path: Path) -> None:
     assert out.stdout == f"digsync {__version__}\n"
 
 
+@pytest.mark.slow
 def test_installed_wheel_imports_itself_not_the_checkout(clean_venv: Path, tmp_path: Path) -> None:
     out = subprocess.run(
         [str(clean_venv / "bin" / "python"), "-c", "import digsync; print(digsync.__file__)"],
@@ -180,6 +184,7 @@ def test_installed_wheel_imports_itself_not_the_checkout(clean_venv: Path, tmp_p
     assert Path(out.stdout.strip()).is_relative_to(clean_venv), out.stdout
 
 
+@pytest.mark.slow
 def test_installed_wheel_renders_from_its_package_data(clean_venv: Path, tmp_path: Path) -> None:
     """init reads the template, generate copies the query and the runtime tasks."""
     digsync = str(clean_venv / "bin" / "digsync")
@@ -240,6 +245,7 @@ def headers(meta: Message, name: str) -> list[str]:
     return values
 
 
+@pytest.mark.slow
 def test_wheel_metadata_declares_license_urls_and_the_serve_extra(wheel: Path) -> None:
     with zipfile.ZipFile(wheel) as archive:
         info = f"digsync-{__version__}.dist-info"

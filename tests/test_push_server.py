@@ -12,7 +12,7 @@ import pytest
 from digsync.cli import main
 from tests.conftest import BASE
 from tests.fake_digdag import FakeDigdag, fake_digdag
-from tests.push_helpers import PushJson, cli, push_workdir
+from tests.push_helpers import PushJson, cli, fake_time, push_workdir
 
 WEBHOOK = "https://hooks.slack.com/services/T1/B1/TOPSECRETWEBHOOK"
 CONFIG = (
@@ -130,14 +130,22 @@ def test_server_400_message_is_shown_verbatim_and_not_retried(
 
 
 def test_5xx_and_429_are_retried(
-    workdir: Path, server: FakeDigdag, capsys: pytest.CaptureFixture[str]
+    workdir: Path,
+    server: FakeDigdag,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    clock = fake_time(monkeypatch)
     server.fail("PUT", "/api/projects", status=500, times=1)
     server.fail("PUT", "/api/projects", status=429, times=1)
     code, result = push_json(capsys, server)
     assert (code, result["status"]) == (0, "pushed")
     assert len(puts(server)) == 3
     assert len(server.revisions(PROJECT)) == 1
+    # A backoff before each retry, with full jitter up to 0.01 * 2^attempt s (the 429
+    # asks no Retry-After).
+    first, second = clock.sleeps
+    assert 0 <= first <= 0.02 and 0 <= second <= 0.04
 
 
 def test_retries_are_bounded_and_the_failure_names_status_and_url(
@@ -156,6 +164,7 @@ def test_retries_are_bounded_and_the_failure_names_status_and_url(
     )
 
 
+@pytest.mark.slow
 def test_timeouts_and_resets_are_retried(
     workdir: Path, server: FakeDigdag, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -236,6 +245,7 @@ def test_history_and_rollback_against_the_server(
     assert server.revisions(PROJECT)[-1].name == result["new_revision"]
 
 
+@pytest.mark.slow
 def test_rollback_reaches_a_revision_older_than_the_servers_list_of_100(
     workdir: Path, server: FakeDigdag, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -259,6 +269,7 @@ def test_rollback_reaches_a_revision_older_than_the_servers_list_of_100(
     assert "no revision 'digsync-nope'" in out + err
 
 
+@pytest.mark.slow
 def test_switching_between_two_configs_keeps_pushing_past_the_servers_list_of_100(
     workdir: Path, server: FakeDigdag, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -386,6 +397,7 @@ def test_a_hand_made_revision_on_the_server_needs_adopt(
     assert server.revisions(PROJECT)[0].name == "hand-made-1"
 
 
+@pytest.mark.slow
 def test_a_push_ends_by_one_deadline_however_many_requests_it_makes(
     workdir: Path,
     server: FakeDigdag,

@@ -26,6 +26,8 @@ from schemathesis.specs.openapi.checks import (
 from digsync.config.model import parse_config
 from tests.server_fixtures import API, CONFIG, WEBHOOK, config_data, live_server, prepare_workdir
 
+pytestmark = pytest.mark.slow  # fuzzing a live server: left out of the default run
+
 FUZZ = settings(
     derandomize=True,
     deadline=None,

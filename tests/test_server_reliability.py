@@ -55,6 +55,7 @@ def is_one_of(path: Path, allowed: list[Any]) -> bool:
     return stranger(path, allowed) is None
 
 
+@pytest.mark.slow
 def test_100_concurrent_saves_leave_a_valid_config_equal_to_one_of_them(config: Path) -> None:
     base = config_data(config)
     submitted = [variant(base, i) for i in range(100)]
@@ -119,6 +120,7 @@ def test_racers_with_the_same_etag_one_wins_the_rest_get_412(config: Path) -> No
     assert same(config_data(config), variant(base, winner))
 
 
+@pytest.mark.slow
 def test_kill_9_during_a_save_loop_leaves_a_valid_config(config: Path) -> None:
     rng = random.Random(4)
     base = config_data(config)
@@ -303,6 +305,7 @@ def test_the_write_lock_holds_across_processes(config: Path) -> None:
             holder.wait()
 
 
+@pytest.mark.slow
 def test_a_target_that_never_answers_does_not_freeze_health_reads_or_the_page(
     config: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

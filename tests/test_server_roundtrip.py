@@ -162,6 +162,7 @@ JSON_VALUES = st.recursive(
 )
 
 
+@pytest.mark.slow
 @settings(
     max_examples=150,
     derandomize=True,
@@ -216,6 +217,7 @@ def test_values_a_yaml_1_1_reader_would_retype_are_quoted(value: str) -> None:
     assert yaml.safe_load(fresh) == data, fresh
 
 
+@pytest.mark.slow
 @settings(max_examples=150, derandomize=True, deadline=None, database=None)
 @given(data=st.dictionaries(st.text(), st.text() | st.integers() | st.booleans(), max_size=6))
 def test_any_string_config_reads_the_same_in_yaml_1_1(data: dict[str, Any]) -> None:

@@ -117,6 +117,7 @@ def push_tdx(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict[
     return code, result
 
 
+@pytest.mark.slow
 def test_the_fake_tdx_refuses_what_tdx_refuses(tdx: Path, tmp_path: Path) -> None:
     """So the tests below mean something: a bare `tdx wf push` as digsync ran it before
     fails, and a push without -y waits on the prompt."""
@@ -201,6 +202,7 @@ def test_tdx_failure_is_reported(
     )
 
 
+@pytest.mark.slow
 def test_a_tdx_that_waits_on_a_prompt_ends_with_a_clear_error(
     tdx: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -31,6 +31,8 @@ from tests.server_fixtures import (
 )
 from tests.ui_helpers import PageWatch
 
+pytestmark = pytest.mark.browser  # headless Chromium: left out of the default run
+
 DIG = f"{PROJECT}.dig"
 TOKEN = "ui-test-token"
 expect.set_options(timeout=15_000)

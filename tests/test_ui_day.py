@@ -23,6 +23,8 @@ from tests.fake_digdag import FakeDigdag
 from tests.server_fixtures import API, CONFIG, PROJECT, config_data
 from tests.test_ui_browser import Ui, start
 
+pytestmark = pytest.mark.browser  # headless Chromium: left out of the default run
+
 
 @pytest.fixture
 def ui(

@@ -13,7 +13,7 @@ import os
 import random
 import ssl
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, NamedTuple
@@ -123,7 +123,13 @@ def _server_message(response: httpx.Response) -> str:
 
 
 class DigdagClient:
-    """Typed calls for the endpoints digsync needs; one connection pool per client."""
+    """Typed calls for the endpoints digsync needs; one connection pool per client.
+
+    ``sleep`` waits between retries and ``clock`` tells the time their deadline is
+    counted in: the real ones unless a test passes fakes. A fake clock keeps
+    time.monotonic's time base (it may run ahead of it): :func:`bounded` sets a push's
+    deadline with time.monotonic.
+    """
 
     def __init__(
         self,
@@ -132,10 +138,14 @@ class DigdagClient:
         retry: RetryPolicy | None = None,
         transport: httpx.BaseTransport | None = None,
         auth_hint: str = "",
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.auth_hint = auth_hint  # the next step after a 401 or 403
         self.retry = retry or RetryPolicy.from_env()
+        self._sleep, self._clock = sleep, clock
         self._http = httpx.Client(
             base_url=self.base_url,
             headers={"User-Agent": f"digsync/{__version__}", **(headers or {})},
@@ -171,7 +181,7 @@ class DigdagClient:
             method, path, params=params, content=content, json=json, headers=headers
         )
         url = str(request.url)
-        deadline = time.monotonic() + self.retry.total_seconds
+        deadline = self._clock() + self.retry.total_seconds
         bound = _DEADLINE.get()
         stopped = ""  # what to add when the push's own deadline is the one that ends this
         if bound is not None and bound[0] <= deadline:
@@ -180,7 +190,7 @@ class DigdagClient:
         attempt = 0
         while True:
             asked = 0.0
-            left = deadline - time.monotonic()
+            left = deadline - self._clock()
             if stopped and left <= 0:
                 raise RemoteError(action, method, url, None, stopped.removeprefix("; "))
             request.extensions["timeout"] = httpx.Timeout(
@@ -204,11 +214,11 @@ class DigdagClient:
                 asked = _retry_after(response)
             attempt += 1
             wait = max(self.retry.backoff(attempt), asked)
-            if attempt >= self.retry.attempts or time.monotonic() + wait > deadline:
+            if attempt >= self.retry.attempts or self._clock() + wait > deadline:
                 tries = f" (after {attempt} attempts)" if attempt > 1 else ""
-                late = stopped if time.monotonic() + wait > deadline else ""
+                late = stopped if self._clock() + wait > deadline else ""
                 raise RemoteError(action, method, url, status, message + tries + late)
-            time.sleep(wait)
+            self._sleep(wait)
 
     def _json(
         self, action: str, method: str, path: str, key: str | None = None, **kwargs: Any
