@@ -1,9 +1,13 @@
-"""digsync serve under load, against the loopback fake Digdag server; the API server and
-the fake each run in their own process, as they would in production.
+"""digsync serve under load; the API server and the loopback fake Digdag server each run
+in their own process, as they would in production.
 
-1. POST config -> push confirmed by the Digdag server (the server's next run is read back
-   and matches the preview): p50 and p99 over 200 sequential saves alternating the schedule.
+1. POST config -> push confirmed (the target's next run is read back and matches the
+   preview): p50 and p99 over 200 sequential saves alternating the schedule, with
+   --target local (goal: p99 < 50 ms) and against the Digdag API (goal: p99 < 60 ms).
 2. Requests per second for GET config and POST preview with 16 concurrent clients.
+
+--baseline (or BENCH_WITH_BASELINE=1) first prints the baseline revision's figures, from
+this script run in the baseline's tree (it drives `digsync serve` over HTTP only).
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from _common import EXAMPLE, ROOT
+from _common import EXAMPLE, ROOT, with_baseline
 
 sys.path.insert(0, str(ROOT))
 
@@ -33,7 +37,7 @@ CLIENTS = 16
 SECONDS = float(os.environ.get("BENCH_SECONDS", "5"))
 
 
-def saves(url: str) -> None:
+def saves(url: str, label: str) -> None:
     with httpx.Client(base_url=url, timeout=120) as http:
         data = http.get(f"{API}/config").json()
         first = http.post(f"{API}/config", json=data)
@@ -51,7 +55,11 @@ def saves(url: str) -> None:
     samples.sort()
     p50 = statistics.median(samples) * 1000
     p99 = samples[min(len(samples) - 1, int(len(samples) * 0.99))] * 1000
-    print(f"POST config -> push confirmed ({ROUNDS} saves):  p50 {p50:6.1f} ms   p99 {p99:6.1f} ms")
+    print(
+        f"POST config -> push confirmed, {label:<17} ({ROUNDS} saves):  "
+        f"p50 {p50:6.1f} ms   p99 {p99:6.1f} ms",
+        flush=True,
+    )
 
 
 def throughput(url: str, label: str, method: str, path: str, body: Any = None) -> None:
@@ -83,10 +91,20 @@ def throughput(url: str, label: str, method: str, path: str, body: Any = None) -
     assert not failures, failures[:1]
     total = sum(counts)
     rate = total / elapsed
-    print(f"{label:<14} {CLIENTS} clients: {rate:8.0f} requests/s  ({total} in {elapsed:.1f} s)")
+    print(
+        f"{label:<14} {CLIENTS} clients: {rate:8.0f} requests/s  ({total} in {elapsed:.1f} s)",
+        flush=True,
+    )
 
 
 def main() -> None:
+    with tempfile.TemporaryDirectory(prefix="digsync-bench-serve-") as tmp:
+        config = Path(tmp) / "local" / "config.yaml"
+        config.parent.mkdir()
+        config.write_text(EXAMPLE.read_text(encoding="utf-8"), encoding="utf-8")
+        env = {"DIGSYNC_STATE_DIR": str(Path(tmp) / "local-state")}
+        with server_process(config, target="local", env=env, cwd=config.parent) as server:
+            saves(server.url, "--target local")
     digdag = Server()
     try:
         with tempfile.TemporaryDirectory(prefix="digsync-bench-serve-") as tmp:
@@ -96,7 +114,7 @@ def main() -> None:
             with server_process(
                 config, target="digdag", endpoint=digdag.url, env=env, cwd=Path(tmp)
             ) as server:
-                saves(server.url)
+                saves(server.url, "Digdag API")
                 data = httpx.get(f"{server.url}{API}/config").json()
                 throughput(server.url, "GET config", "GET", f"{API}/config")
                 throughput(server.url, "POST preview", "POST", f"{API}/preview", data)
@@ -105,4 +123,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with_baseline(main, "bench_serve.py", current=("bench_serve.py", "_common.py"))

@@ -365,9 +365,19 @@ class DigdagState:
             self._update_schedules(project, stored)
             return self._project_json(project)
 
-    def find_projects(self, name: str | None) -> list[dict[str, Any]]:
+    def find_projects(
+        self, name: str | None, last_id: int | None = None, count: int | None = None
+    ) -> list[dict[str, Any]]:
+        """By name, or a page of every project: ids above last_id, lowest first, at most
+        count (default and cap LIST_LIMIT), as Digdag 0.10 pages GET /api/projects."""
         with self._lock:
-            found = [p for p in self._projects.values() if name is None or p.name == name]
+            if name is not None:
+                found = [p for p in self._projects.values() if p.name == name]
+            else:
+                found = sorted(
+                    (p for p in self._projects.values() if last_id is None or int(p.id) > last_id),
+                    key=lambda p: int(p.id),
+                )[: min(count or LIST_LIMIT, LIST_LIMIT)]
             return [self._project_json(p) for p in found]
 
     def project(self, project_id: str) -> dict[str, Any]:
@@ -736,7 +746,13 @@ class _Handler(BaseHTTPRequestHandler):
     # routes
 
     def _list_projects(self, call: _Call) -> _Response:
-        return _json_response(200, {"projects": self.state.find_projects(call.query.get("name"))})
+        last_id, count = call.query.get("last_id"), call.query.get("count")
+        found = self.state.find_projects(
+            call.query.get("name"),
+            int(last_id) if last_id and last_id.isdigit() else None,
+            int(count) if count and count.isdigit() else None,
+        )
+        return _json_response(200, {"projects": found})
 
     def _put_project(self, call: _Call) -> _Response:
         self._require_content_type("application/gzip")

@@ -414,3 +414,49 @@ def test_a_push_ends_by_one_deadline_however_many_requests_it_makes(
     assert result["message"].endswith(
         "stopped: the push took longer than 1 s (DIGSYNC_PUSH_TIMEOUT)"
     ), result["message"]
+
+
+def _batch(workdir: Path, names: tuple[str, ...]) -> list[str]:
+    args = []
+    for name in names:
+        path = workdir / f"{name}.yaml"
+        path.write_text(CONFIG.replace(f"project: {PROJECT}", f"project: {name}"))
+        args += ["--config", str(path)]
+    return args
+
+
+def test_a_batch_lists_the_projects_once_and_looks_up_only_those_it_pushes(
+    workdir: Path, server: FakeDigdag, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = _batch(workdir, ("alpha", "beta", "gamma"))
+    assert cli(capsys, server, "push", *args, "--json")[0] == 0
+    beta = workdir / "beta.yaml"
+    beta.write_text(beta.read_text().replace('time: "03:00:00"', 'time: "04:00:00"'))
+    server.clear_requests()
+    code, out, _ = cli(capsys, server, "push", *args, "--json")
+    assert code == 0
+    assert [r["status"] for r in json.loads(out)["results"]] == ["unchanged", "pushed", "unchanged"]
+    looked_up = [
+        r.query.get("name")
+        for r in server.requests
+        if (r.method, r.path) == ("GET", "/api/projects")
+    ]
+    assert looked_up.count(None) == 1  # one listing for the batch
+    assert {name for name in looked_up if name} == {"beta"}  # rechecked before its PUT
+    assert len(puts(server)) == 1
+
+
+def test_a_batch_recognises_the_servers_content_without_a_history(
+    workdir: Path, server: FakeDigdag, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = _batch(workdir, ("alpha", "beta"))
+    assert cli(capsys, server, "push", *args, "--json")[0] == 0
+    ledgers = sorted((workdir / ".digsync").glob("*/ledger.jsonl"))
+    assert len(ledgers) == 2 and all("archive_md5" in p.read_text() for p in ledgers)
+    for ledger in ledgers:
+        ledger.unlink()  # say, pushed from another machine: the archive is packed to compare
+    server.clear_requests()
+    code, out, _ = cli(capsys, server, "push", *args, "--json")
+    assert code == 0
+    assert [r["status"] for r in json.loads(out)["results"]] == ["unchanged", "unchanged"]
+    assert not [r for r in server.requests if r.path.endswith("/archive")]

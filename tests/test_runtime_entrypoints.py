@@ -25,7 +25,7 @@ import pytest
 
 import digsync.runtime as runtime
 from digsync.config.model import parse_config
-from digsync.render.project import _sync_params
+from digsync.render.project import task_params
 from tests.conftest import BASE
 from tests.fake_td import API_KEY, FakeTD, fake_td
 
@@ -188,7 +188,7 @@ def test_without_digdag_results_go_to_stored(
 
 def test_entry_points_accept_what_the_rendered_dig_passes() -> None:
     config = parse_config(BASE.replace("sync_mode: delta", "sync_mode: delta\n  batch_size: 10"))
-    passed = set(_sync_params(config))
+    passed = set(task_params(config))
     assert "sync_options" in passed
     passed |= {
         "auto_generation",

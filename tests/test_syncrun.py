@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from digsync.cli import main
-from digsync.cli.sync import SyncOptions, run_sync_command, task_params
+from digsync.cli import main, sync
+from digsync.cli.sync import SyncOptions, run_sync_command
 from digsync.config.model import load_config
 from digsync.errors import UsageError
+from digsync.render.project import task_params
 from tests.conftest import BASE
 from tests.fake_td import API_KEY, fake_td
 
@@ -58,6 +59,7 @@ def test_the_parameters_are_those_the_workflow_passes(setup: tuple[Path, Path]) 
     assert params["databases"] == ["gld_*"]
     assert params["auto_generation"]["patterns"][0]["tag"] == "ID"
     assert params["digsync_tables"] == {"field_metadata": "field_metadata", "sync_log": "sync_log"}
+    assert sync.task_params(load_config(setup[0])) == params  # sync runs what render passes
 
 
 def test_without_apply_it_plans_and_writes_nothing(

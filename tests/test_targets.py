@@ -8,6 +8,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from digsync.cli import main
@@ -81,6 +82,59 @@ def test_digdag_header_is_optional(monkeypatch: pytest.MonkeyPatch, tmp_path: Pa
     authed = open_target(settings("digdag", "http://d:65432", {}, tmp_path), tmp_path)
     assert isinstance(authed, RestTarget)
     assert authed.client._http.headers["Authorization"] == "Bearer t"
+
+
+def test_open_target_passes_a_transport_to_the_http_client(tmp_path: Path) -> None:
+    seen: list[httpx.Request] = []
+    project = {"id": "7", "name": "p", "revision": "digsync-abc", "archiveMd5": "bWQ1"}
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json={"projects": [project]})
+
+    transport = httpx.MockTransport(answer)
+    target = open_target(settings("digdag", "http://d:65432", {}, tmp_path), tmp_path, transport)
+    try:
+        assert target.current("p") == ("7", "p", "digsync-abc", "bWQ1")
+    finally:
+        target.close()
+    (request,) = seen
+    assert (request.method, request.url.path, request.url.params["name"]) == (
+        "GET",
+        "/api/projects",
+        "p",
+    )
+
+
+def _listing_target(pages: list[list[dict[str, Any]]], seen: list[httpx.Request]) -> RestTarget:
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json={"projects": pages[min(len(seen), len(pages)) - 1]})
+
+    return RestTarget("digdag", "http://d:65432", {}, httpx.MockTransport(answer))
+
+
+def _project(n: int) -> dict[str, Any]:
+    return {"id": str(n), "name": f"p{n}", "revision": f"r{n}", "archiveMd5": None}
+
+
+def test_a_listing_pages_by_last_id_until_a_short_page() -> None:
+    seen: list[httpx.Request] = []
+    pages = [[_project(n) for n in range(1, 101)], [_project(n) for n in range(101, 131)]]
+    target = _listing_target(pages, seen)
+    found = target.projects()
+    assert sorted(found) == sorted(f"p{n}" for n in range(1, 131))
+    assert found["p120"] == ("120", "p120", "r120", None)
+    assert [r.url.params.get("last_id") for r in seen] == [None, "100"]
+    assert {r.url.params["count"] for r in seen} == {"100"}
+
+
+def test_a_listing_ends_when_the_server_ignores_the_paging() -> None:
+    seen: list[httpx.Request] = []
+    page = [_project(n) for n in range(1, 101)] + [{"id": "101", "name": "no revision"}]
+    target = _listing_target([page], seen)  # the same page, whatever is asked
+    found = target.projects()
+    assert len(seen) == 2 and len(found) == 100 and "no revision" not in found
 
 
 def test_digdag_without_url_and_unknown_names_are_usage_errors() -> None:

@@ -79,7 +79,8 @@ def push_many(
         if len(paths) > 1:
             raise InputError("--project takes one --config")
         check_project_name(project)
-    pool = TargetPool(choice)
+    # A batch lists each target's projects once instead of asking once per project.
+    pool = TargetPool(choice, listing=len(paths) > 1)
     try:
         if len(paths) == 1:
             return [

@@ -265,6 +265,14 @@ class DigdagClient:
                 return project
         return None
 
+    def list_projects(self, last_id: str | None = None, count: int = 100) -> list[dict[str, Any]]:
+        """One page of every project: ids above last_id, lowest first (Digdag 0.10's paging;
+        an older server may ignore last_id and count)."""
+        params = {"count": str(count)}
+        if last_id is not None:
+            params["last_id"] = last_id
+        return self._items("list projects", "/api/projects", "projects", params=params)
+
     def revisions(self, project_id: str) -> list[dict[str, Any]]:
         return self._items("list revisions", f"/api/projects/{project_id}/revisions", "revisions")
 

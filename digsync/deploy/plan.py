@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 from digsync.config.model import Config
-from digsync.deploy.archive import archive_md5, content_hash, pack, revision_name
+from digsync.deploy.archive import REVISION_PREFIX, archive_md5, content_hash, pack
 from digsync.deploy.targets.base import RemoteProject, Target
 from digsync.dig.schedules import workflow_schedules
 from digsync.render.project import config_label, render_project
@@ -111,28 +112,59 @@ def schedule_changes(
 
 
 def make_plan(
-    config: Config, target: Target, now: dt.datetime | None = None, describe: bool = True
+    config: Config,
+    target: Target,
+    now: dt.datetime | None = None,
+    describe: bool = True,
+    listed: RemoteProject | None = None,
+    archives: Mapping[str, str] | None = None,
 ) -> Plan:
     """Fetch the target's current revision and compare it with a fresh render.
 
     ``describe=False`` skips the file diffs and schedule previews (push needs neither).
+    ``listed``: the project as a listing of all projects showed it; when it runs these
+    files the plan is made from it, else the target is asked afresh. ``archives``: the
+    content hash of the files in each archive (by its archiveMd5) digsync pushed, so
+    that a known archive need not be packed again to be recognised.
     """
     now = now or dt.datetime.now(dt.UTC)
     files = render_project(config, config_label(config)).files
-    remote = target.current(config.project)
-    remote_files: dict[str, bytes] = {}
-    if remote is not None:
-        same_archive = remote.archive_md5 and remote.archive_md5 == archive_md5(pack(files))
-        remote_files = dict(files) if same_archive else target.files(remote)
+    content = content_hash(files)
+    archives = archives or {}
+    remote = (
+        listed if listed is not None and _same_archive(listed, files, content, archives) else None
+    )
+    remote_files: dict[str, bytes] = dict(files) if remote is not None else {}
+    if remote is None:
+        remote = target.current(config.project)
+        if remote is not None:
+            same = _same_archive(remote, files, content, archives)
+            remote_files = dict(files) if same else target.files(remote)
     return Plan(
         config=config,
         project=config.project,
         target=f"{target.kind} {target.location}",
         files=files,
-        revision=revision_name(files),
-        content=content_hash(files),
+        revision=REVISION_PREFIX + content[:12],
+        content=content,
         remote=remote,
-        remote_content=content_hash(remote_files) if remote is not None else None,
+        remote_content=(
+            (content if remote_files == files else content_hash(remote_files))
+            if remote is not None
+            else None
+        ),
         changes=diff_files(remote_files, files) if describe else [],
         schedules=schedule_changes(remote_files, files, now) if describe else [],
     )
+
+
+def _same_archive(
+    remote: RemoteProject, files: dict[str, bytes], content: str, archives: Mapping[str, str]
+) -> bool:
+    """Whether the server's archive holds these files: an archive digsync pushed of
+    the same content, or the same checksum as these files packed."""
+    if not remote.archive_md5:
+        return False
+    if archives.get(remote.archive_md5) == content:
+        return True
+    return remote.archive_md5 == archive_md5(pack(files))

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from digsync.config.model import Config
-from digsync.deploy.archive import REVISION_PREFIX, content_hash
+from digsync.deploy.archive import REVISION_PREFIX, archive_md5, content_hash, pack
 from digsync.deploy.plan import Plan, make_plan
 from digsync.deploy.targets.base import RemoteProject, RevisionExists, Target
 from digsync.deploy.targets.pool import TargetChoice, TargetPool
@@ -213,6 +213,7 @@ def push_plan(
             "result": "pushed",
             "revision": pushed.revision,
             "schedule_check": warnings or "ok",
+            "archive_md5": archive_md5(pack(plan.files)),
         }
     )
     return PushResult(
@@ -222,6 +223,15 @@ def push_plan(
         f"pushed revision {pushed.revision}",
         tuple(warnings),
     )
+
+
+def pushed_archives(ledger: Ledger) -> dict[str, str]:
+    """The content hash of each archive this ledger's pushes sent, by its archiveMd5."""
+    return {
+        entry["archive_md5"]: entry["content_hash"]
+        for entry in ledger.entries()
+        if entry.get("result") == "pushed" and "archive_md5" in entry and "content_hash" in entry
+    }
 
 
 def missing_secrets(target: Target, remote: RemoteProject, secrets: dict[str, str]) -> list[str]:
@@ -303,7 +313,13 @@ def push(
     try:
         target, ledger = pool.get(config)
         with bounded():  # every request of this push ends by one deadline
-            plan = make_plan(config, target, describe=False)
+            plan = make_plan(
+                config,
+                target,
+                describe=False,
+                listed=pool.listed(target, config.project),
+                archives=pushed_archives(ledger),
+            )
             _check_expected(plan, expect_revision)
             result = push_plan(plan, target, ledger, text, schedule_from, author, adopt)
         pending.clear(ledger.dir)  # a push that reached the server ends a pending one

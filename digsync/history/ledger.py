@@ -51,12 +51,13 @@ class LedgerEntry(TypedDict, total=False):
 
     A push (``action`` push) writes project, target, location, config, config_hash,
     content_hash and previous_revision; then ``result`` failed with ``message``, or
-    pushed with ``revision`` and ``schedule_check``. Setting the secrets an unchanged
-    project lacked (``action`` secrets) adds ``revision``, then failed with ``message``,
-    or unchanged with ``secrets_set``. A rollback writes project, target, location,
-    content_hash, previous_revision and rolled_back_to; then failed with ``message``, or
-    pushed with ``revision``, ``config_hash`` and ``schedule_check``. Every key is
-    optional to readers: the file may hold records written by other versions."""
+    pushed with ``revision``, ``schedule_check`` and ``archive_md5``. Setting the
+    secrets an unchanged project lacked (``action`` secrets) adds ``revision``, then
+    failed with ``message``, or unchanged with ``secrets_set``. A rollback writes
+    project, target, location, content_hash, previous_revision and rolled_back_to; then
+    failed with ``message``, or pushed with ``revision``, ``config_hash`` and
+    ``schedule_check``. Every key is optional to readers: the file may hold records
+    written by other versions."""
 
     time: str  # ISO 8601 UTC, ...Z
     who: str
@@ -74,6 +75,7 @@ class LedgerEntry(TypedDict, total=False):
     message: str  # why it failed, secrets scrubbed
     schedule_check: list[str] | str  # the schedule warnings, or "ok"
     secrets_set: list[str]
+    archive_md5: str  # a push that landed: the archiveMd5 of the archive it sent
 
 
 class Ledger:

@@ -147,13 +147,16 @@ def _backup(config: Config) -> Callable[[str, bytes], object]:
     """Keep a generated file's previous content in the history folder before overwriting."""
     from digsync.history.ledger import Ledger, state_dir
 
-    ledger = Ledger(state_dir(config.path), config.project)
-    stamp: list[str] = []  # chosen at the first backup, so a run that overwrites nothing takes none
+    # The ledger and stamp are found at the first backup: a run that overwrites nothing
+    # takes no stamp (and resolves no state folder).
+    opened: list[tuple[Ledger, str]] = []
 
     def backup(rel: str, old: bytes) -> object:
-        if not stamp:
-            stamp.append(ledger.backup_stamp())
-        return ledger.backup(rel, old, stamp[0])
+        if not opened:
+            ledger = Ledger(state_dir(config.path), config.project)
+            opened.append((ledger, ledger.backup_stamp()))
+        ledger, stamp = opened[0]
+        return ledger.backup(rel, old, stamp)
 
     return backup
 

@@ -46,7 +46,7 @@ def render_workflow(config: Config, config_label: str = "config.yaml") -> dict[s
     doc: dict[str, Any] = {"timezone": config.schedule.timezone}
     if config.schedule.directive is not None:
         doc["schedule"] = config.schedule.directive
-    tables = {"digsync_tables": {**DEFAULT_TABLES, **config.tables}}
+    tables = {"digsync_tables": _tables(config)}
     if config.warehouse.is_local:  # self-hosted Digdag: tasks run on the host, no TD
         python = {"py": {"python": config.warehouse.python}} if config.warehouse.python else {}
         doc["_export"] = {**python, **tables}
@@ -106,7 +106,19 @@ def _task_env(config: Config) -> dict[str, str]:
     return env
 
 
+def task_params(config: Config) -> dict[str, Any]:
+    """Every parameter the rendered workflow gives its py> tasks: their own entries in
+    the .dig and digsync_tables from its _export (the one definition; digsync sync runs
+    the tasks with these)."""
+    return {**_sync_params(config), "digsync_tables": _tables(config)}
+
+
+def _tables(config: Config) -> dict[str, str]:
+    return {**DEFAULT_TABLES, **config.tables}
+
+
 def _sync_params(config: Config) -> dict[str, Any]:
+    """The entries each py> task has in the .dig (task_params adds what _export gives)."""
     params: dict[str, Any] = {
         "semantic_database": config.semantic_database,
         "databases": list(config.databases),
@@ -217,7 +229,14 @@ def _package_file(name: str) -> bytes:
 def runtime_files() -> dict[str, bytes]:
     """The workflow's py> tasks: digsync/runtime/*.py as the project's package digsync_tasks/
     (the local demo, files named _local*, stays home)."""
-    names = sorted(
-        p.name for p in (_PACKAGE / "runtime").glob("*.py") if not p.name.startswith("_local")
-    )
-    return {f"{TASKS_PACKAGE}/{name}": _package_file(f"runtime/{name}") for name in names}
+    if not _RUNTIME:
+        names = sorted(
+            p.name for p in (_PACKAGE / "runtime").glob("*.py") if not p.name.startswith("_local")
+        )
+        _RUNTIME.update({f"{TASKS_PACKAGE}/{n}": _package_file(f"runtime/{n}") for n in names})
+    return dict(_RUNTIME)
+
+
+_RUNTIME: dict[str, bytes] = {}
+"""runtime_files(), read once per process like _package_file (a batch renders it per
+project)."""

@@ -8,14 +8,21 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from digsync.config.targets import TargetSettings
 from digsync.deploy.targets.base import Target
 from digsync.errors import InputError
 
+if TYPE_CHECKING:
+    import httpx
 
-def open_target(s: TargetSettings, state: Path) -> Target:
-    """Build the target; credentials come from the environment only."""
+
+def open_target(
+    s: TargetSettings, state: Path, transport: httpx.BaseTransport | None = None
+) -> Target:
+    """Build the target; credentials come from the environment only. ``transport``
+    (the td and digdag targets) replaces the HTTP client's, e.g. httpx.MockTransport."""
     if s.kind == "local":
         from digsync.deploy.targets.local import LocalTarget
 
@@ -37,4 +44,4 @@ def open_target(s: TargetSettings, state: Path) -> Target:
         headers["Authorization"] = f"TD1 {key}"
     elif os.environ.get("DIGDAG_AUTHORIZATION"):
         headers["Authorization"] = os.environ["DIGDAG_AUTHORIZATION"]
-    return RestTarget(s.kind, s.endpoint, headers)
+    return RestTarget(s.kind, s.endpoint, headers, transport)

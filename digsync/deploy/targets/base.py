@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 from digsync.errors import DriftError
 
@@ -38,3 +38,10 @@ class Target(Protocol):
 
     def schedules(self, remote: RemoteProject) -> list[dict[str, Any]]: ...
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class ListsProjects(Protocol):
+    """A target that can list every project in one go (the REST targets)."""
+
+    def projects(self) -> dict[str, RemoteProject]: ...

@@ -11,7 +11,7 @@ from typing import NamedTuple
 from digsync.config.model import Config
 from digsync.config.targets import TargetSettings, settings
 from digsync.deploy.targets import open_target
-from digsync.deploy.targets.base import Target
+from digsync.deploy.targets.base import ListsProjects, RemoteProject, Target
 from digsync.errors import DigsyncError
 from digsync.history.ledger import Ledger, state_dir
 
@@ -27,11 +27,16 @@ class TargetPool:
     """One open target per distinct setting, shared by the threads of a batch push
     (an HTTP client per project would cost a TLS context and a connection each)."""
 
-    def __init__(self, choice: TargetChoice, state: Path | None = None) -> None:
+    def __init__(
+        self, choice: TargetChoice, state: Path | None = None, listing: bool = False
+    ) -> None:
         self.choice = choice
         self.state = state  # None: state_dir(config.path), as for every command
+        self.listing = listing  # a batch: list each target's projects once (see listed)
         self._open: dict[tuple[TargetSettings, Path], Target] = {}
+        self._listed: dict[int, dict[str, RemoteProject]] = {}
         self._lock = threading.Lock()
+        self._list_lock = threading.Lock()
 
     def get(self, config: Config) -> tuple[Target, Ledger]:
         config_dir = Path(config.path).resolve().parent
@@ -59,10 +64,30 @@ class TargetPool:
                 target = self._open[(s, state)] = open_target(s, state)
         return target, Ledger(state, config.project)
 
+    def listed(self, target: Target, project: str) -> RemoteProject | None:
+        """The project as the target's listing of every project showed it, the listing
+        made once per target when the pool was made with ``listing``; None when it is
+        not listed or there is no listing (the caller then asks for the project itself).
+
+        A batch push decides that a project is unchanged from this, instead of asking
+        the server once per project; a project it must push is looked up afresh."""
+        if not self.listing or not isinstance(target, ListsProjects):
+            return None
+        with self._list_lock:
+            found = self._listed.get(id(target))
+            if found is None:
+                try:
+                    found = target.projects()
+                except DigsyncError:
+                    found = {}  # no listing: every project is looked up on its own
+                self._listed[id(target)] = found
+        return found.get(project)
+
     def close(self) -> None:
         for target in self._open.values():
             target.close()
         self._open.clear()
+        self._listed.clear()
 
 
 @contextmanager
