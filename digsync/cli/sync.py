@@ -12,9 +12,9 @@ import sys
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-from digsync.config.model import Config, load_config
+from digsync.config.model import load_config
 from digsync.errors import DigsyncError, UsageError
-from digsync.render.project import WAREHOUSE_ENV
+from digsync.render.project import WAREHOUSE_ENV, task_params
 
 
 class SyncOptions(NamedTuple):
@@ -29,13 +29,6 @@ class SyncOptions(NamedTuple):
 
 class SyncFailed(DigsyncError):
     """The sync could not read the catalog or write the semantic layer."""
-
-
-def task_params(config: Config) -> dict[str, Any]:
-    """The parameters the rendered workflow passes to its py> tasks (one source: render)."""
-    from digsync.render.project import DEFAULT_TABLES, _sync_params
-
-    return {**_sync_params(config), "digsync_tables": {**DEFAULT_TABLES, **config.tables}}
 
 
 def run_sync_command(

@@ -48,7 +48,11 @@ def credentials(env: Mapping[str, str] | None = None) -> set[str]:
 def redact(text: str, secrets: Iterable[str] = ()) -> str:
     """``text`` with the given secrets, this process's credentials and Authorization
     values replaced by the mask (longest first, so a key inside a longer one goes too)."""
-    for secret in sorted({*secrets, *credentials()}, key=len, reverse=True):
+    return _masked(text, sorted({*secrets, *credentials()}, key=len, reverse=True))
+
+
+def _masked(text: str, longest_first: Iterable[str]) -> str:
+    for secret in longest_first:
         if secret:
             text = text.replace(secret, MASK)
     return _AUTH_VALUE.sub(lambda m: f"{m.group(1)}{m.group(2)}{MASK}", text)
@@ -60,9 +64,11 @@ class RedactingStream:
 
     def __init__(self, stream: TextIO) -> None:
         self._stream = stream
+        # The process's credentials, read once: a batch prints thousands of lines.
+        self._secrets = sorted(credentials(), key=len, reverse=True)
 
     def write(self, text: str) -> int:
-        self._stream.write(redact(text))
+        self._stream.write(_masked(text, self._secrets))
         return len(text)
 
     def writelines(self, lines: Iterable[str]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -76,9 +77,10 @@ def generate(
     _refuse_duplicate_projects(configs)
     plans = [(config, *_destination(config, output, project_dir)) for config in configs]
     if not check:  # --check writes nothing, so it may compare any folder
+        resolve = functools.cache(Path.resolve)
         for config, root, _ in plans:
             if not config.source:
-                _refuse_target_folder(config, root, target)
+                _refuse_target_folder(config, root, target, resolve)
     result = GenerateResult()
     for config, root, own in plans:
         _generate_one(config, root, own, output, check, result)
@@ -96,15 +98,18 @@ def _destination(config: Config, output: str | None, project_dir: str | None) ->
     return folder / config.project, True
 
 
-def _refuse_target_folder(config: Config, root: Path, target: str | None) -> None:
+def _refuse_target_folder(
+    config: Config, root: Path, target: str | None, resolve: Callable[[Path], Path]
+) -> None:
     """generate must not write where the local target keeps what it pushed: the target
-    would then hold files it never recorded, and status would report drift for ever."""
+    would then hold files it never recorded, and status would report drift for ever.
+    ``resolve`` is Path.resolve, remembered for the run (a batch shares its folders)."""
     from digsync.config.targets import local_folder, target_kind
 
     if target_kind(target, config.target) != "local":
         return
-    folder = local_folder(config.target, Path(config.path).resolve().parent).resolve()
-    written = root.resolve()
+    folder = resolve(local_folder(config.target, resolve(Path(config.path)).parent))
+    written = resolve(root)
     if written == folder or folder in written.parents:
         raise InputError(
             f"{config.path}: refusing to generate into {written}: it is inside the local "
