@@ -8,10 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from digsync.config.model import Config, load_config
-from digsync.errors import (
-    ConfigError,
-    InputError,
-)
+from digsync.errors import ConfigError, InputError, Problem
 from digsync.render.writer import FileAction
 
 
@@ -34,16 +31,58 @@ class GenerateResult:
         }
 
 
-def _load_all(paths: list[str]) -> list[Config]:
-    configs, problems = [], []
-    for path in paths:
-        try:
-            configs.append(load_config(path))
-        except ConfigError as exc:
-            problems.extend(exc.problems)
+POOL_FROM = 200
+"""Configs from which generate checks and renders them on every core (a pool's start
+costs ~20 ms; --project and --output take one config, so they never meet a pool)."""
+
+Prepared = tuple[Config, dict[str, bytes] | None]
+"""A checked config and its rendered files (None: rendered later, or schedule-only)."""
+
+
+def _load_all(paths: list[str]) -> list[Prepared]:
+    loaded = _on_every_core(paths) if len(paths) >= POOL_FROM else None
+    prepared: list[Prepared] = []
+    problems: list[Problem] = []
+    for one in loaded if loaded is not None else ((_load_one(p), None) for p in paths):
+        if isinstance(one[0], list):
+            problems.extend(one[0])
+        else:
+            prepared.append((one[0], one[1]))
     if problems:
         raise ConfigError(problems)
-    return configs
+    return prepared
+
+
+def _load_one(path: str) -> Config | list[Problem]:
+    """The config, or its problems (a ConfigError does not survive pickling whole)."""
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        return exc.problems
+
+
+def _load_and_render(path: str) -> tuple[Config | list[Problem], dict[str, bytes] | None]:
+    from digsync.render.project import config_label, render_project
+
+    config = _load_one(path)
+    if isinstance(config, list) or config.source:
+        return config, None
+    return config, render_project(config, config_label(config)).files
+
+
+def _on_every_core(
+    paths: list[str],
+) -> list[tuple[Config | list[Problem], dict[str, bytes] | None]] | None:
+    """Check and render many configs in forked workers, in order; None where there is
+    one core or no fork (the caller then does it here)."""
+    import multiprocessing
+    import os
+
+    workers = min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1, 8)
+    if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        return None
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        return pool.map(_load_and_render, paths, chunksize=max(1, len(paths) // (workers * 4)))
 
 
 DEFAULT_PROJECT_DIR = "build"
@@ -68,7 +107,9 @@ def generate(
     is called with each project's name once its files are written."""
     if len(paths) > 1 and (output or project):
         raise InputError("--output and --project take one --config; use --project-dir for several")
-    configs = _load_all(paths)
+    prepared = _load_all(paths)
+    configs = [config for config, _ in prepared]
+    rendered = {id(config): files for config, files in prepared if files is not None}
     if project:
         from digsync.config.model import check_project_name
 
@@ -83,7 +124,7 @@ def generate(
                 _refuse_target_folder(config, root, target, resolve)
     result = GenerateResult()
     for config, root, own in plans:
-        _generate_one(config, root, own, output, check, result)
+        _generate_one(config, root, own, output, check, result, rendered.get(id(config)))
         if progress is not None:
             progress(config.project)
     return result
@@ -126,7 +167,9 @@ def _generate_one(
     output: str | None,
     check: bool,
     result: GenerateResult,
+    files: dict[str, bytes] | None = None,
 ) -> None:
+    """Write one config's project (``files``: already rendered, by a worker)."""
     from digsync.render.project import GENERATED_MARK, config_label, render_project
     from digsync.render.writer import remove_stale, sync_files
 
@@ -134,13 +177,13 @@ def _generate_one(
     if config.source:
         result.actions.append(_schedule_only(config, check))
         return
-    rendered = render_project(config, config_label(config))
-    files = rendered.files
+    if files is None:
+        files = render_project(config, config_label(config)).files
     if output and not own:  # --output FILE.dig: the workflow takes that name
         dig = Path(output).name
         files = {
             (dig if rel.endswith(".dig") and "/" not in rel else rel): data
-            for rel, data in rendered.files.items()
+            for rel, data in files.items()
         }
     backup = _backup(config)
     result.actions.extend(sync_files(root, files, check=check, backup=backup))
