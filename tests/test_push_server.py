@@ -460,3 +460,29 @@ def test_a_batch_recognises_the_servers_content_without_a_history(
     assert code == 0
     assert [r["status"] for r in json.loads(out)["results"]] == ["unchanged", "unchanged"]
     assert not [r for r in server.requests if r.path.endswith("/archive")]
+
+
+def test_a_push_over_an_archive_it_pushed_itself_does_not_download_it(
+    workdir: Path, server: FakeDigdag, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The ledger knows the content of every archive digsync sent (by archiveMd5), so
+    a push that changes the project needs no GET of the server's archive; a push over
+    an archive it did not send still fetches it to compare."""
+    config = workdir / "config.yaml"
+    daily = config.read_text(encoding="utf-8")
+    assert push_json(capsys, server)[1]["status"] == "pushed"
+    config.write_text(daily.replace('time: "03:00:00"', 'time: "04:00:00"'), encoding="utf-8")
+    assert config.read_text(encoding="utf-8") != daily
+    server.clear_requests()
+    code, result = push_json(capsys, server)
+    assert code == 0 and result["status"] == "pushed"
+    fetched = [r.path for r in server.requests if r.method == "GET" and "archive" in r.path]
+    assert fetched == [] and len(puts(server)) == 1
+
+    (workdir / ".digsync" / PROJECT / "ledger.jsonl").unlink()  # the history is gone
+    config.write_text(daily, encoding="utf-8")
+    server.clear_requests()
+    code, result = push_json(capsys, server)
+    assert code == 0 and result["status"] == "pushed"
+    fetched = [r.path for r in server.requests if r.method == "GET" and "archive" in r.path]
+    assert len(fetched) == 1 and len(puts(server)) == 1

@@ -135,11 +135,20 @@ def make_plan(
         listed if listed is not None and _same_archive(listed, files, content, archives) else None
     )
     remote_files: dict[str, bytes] = dict(files) if remote is not None else {}
+    known: str | None = None  # the server's content, known from an archive we pushed
     if remote is None:
         remote = target.current(config.project)
         if remote is not None:
             same = _same_archive(remote, files, content, archives)
-            remote_files = dict(files) if same else target.files(remote)
+            known = None if same or describe else archives.get(remote.archive_md5 or "")
+            if known is None:
+                remote_files = dict(files) if same else target.files(remote)
+    if known is not None:  # a push needs only the content: the archive is not fetched
+        remote_content: str | None = known
+    elif remote is not None:
+        remote_content = content if remote_files == files else content_hash(remote_files)
+    else:
+        remote_content = None
     return Plan(
         config=config,
         project=config.project,
@@ -148,11 +157,7 @@ def make_plan(
         revision=REVISION_PREFIX + content[:12],
         content=content,
         remote=remote,
-        remote_content=(
-            (content if remote_files == files else content_hash(remote_files))
-            if remote is not None
-            else None
-        ),
+        remote_content=remote_content,
         changes=diff_files(remote_files, files) if describe else [],
         schedules=schedule_changes(remote_files, files, now) if describe else [],
     )

@@ -6,8 +6,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import NamedTuple
 
@@ -225,13 +226,52 @@ def push_plan(
     )
 
 
-def pushed_archives(ledger: Ledger) -> dict[str, str]:
+def pushed_archives(ledger: Ledger) -> Mapping[str, str]:
     """The content hash of each archive this ledger's pushes sent, by its archiveMd5."""
-    return {
-        entry["archive_md5"]: entry["content_hash"]
-        for entry in ledger.entries()
-        if entry.get("result") == "pushed" and "archive_md5" in entry and "content_hash" in entry
-    }
+    return PushedArchives(ledger)
+
+
+class PushedArchives(Mapping[str, str]):
+    """:func:`pushed_archives`, read on demand: a plan asks for one checksum, and only
+    the ledger lines that name it are read as JSON (the ledger grows with every save)."""
+
+    def __init__(self, ledger: Ledger) -> None:
+        self._ledger = ledger
+
+    def _lines(self) -> list[str]:
+        try:
+            return self._ledger.path.read_text(encoding="utf-8").splitlines()
+        except FileNotFoundError:
+            return []
+
+    @staticmethod
+    def _pair(line: str) -> tuple[str, str] | None:
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            return None
+        if not isinstance(entry, dict) or entry.get("result") != "pushed":
+            return None
+        md5, content = entry.get("archive_md5"), entry.get("content_hash")
+        return (md5, content) if isinstance(md5, str) and isinstance(content, str) else None
+
+    def __getitem__(self, md5: str) -> str:
+        for line in reversed(self._lines()):
+            if md5 and md5 in line:
+                pair = self._pair(line)
+                if pair is not None and pair[0] == md5:
+                    return pair[1]
+        raise KeyError(md5)
+
+    def _all(self) -> dict[str, str]:
+        pairs = (self._pair(line) for line in self._lines() if "archive_md5" in line)
+        return dict(pair for pair in pairs if pair is not None)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
 
 
 def missing_secrets(target: Target, remote: RemoteProject, secrets: dict[str, str]) -> list[str]:
