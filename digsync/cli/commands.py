@@ -75,7 +75,9 @@ def cmd_generate(args: argparse.Namespace) -> int:
     if args.json:
         doc = result.to_json()
         if args.push:  # one JSON document: the files, then the push results
-            results = _push_results(args, _configs(args), 4, None, None, args.project)
+            results = _push_results(
+                args, _configs(args), 4, None, None, args.project, result.prepared
+            )
             doc.update(_results_json(results))
         print(json.dumps(doc, indent=2))
         return _push_exit(results) if args.push else 0
@@ -92,7 +94,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
         print("generated files are out of date: run digsync generate", file=sys.stderr)
         return 1
     if args.push:
-        return _push(args, _configs(args), 4, None, None, args.project)
+        return _push(args, _configs(args), 4, None, None, args.project, prepared=result.prepared)
     return 0
 
 
@@ -141,6 +143,7 @@ def _push_results(
     expect: str | None,
     schedule_from: str | None,
     project: str | None = None,
+    prepared: Any = None,
 ) -> list[Any]:
     from digsync.deploy.batch import push_many
 
@@ -158,6 +161,7 @@ def _push_results(
             project=project,
             adopt=getattr(args, "adopt", False),
             progress=progress.advance,
+            prepared=prepared,
         )
 
 
@@ -169,11 +173,12 @@ def _push(
     schedule_from: str | None,
     project: str | None = None,
     warn: bool = False,
+    prepared: Any = None,
 ) -> int:
     """Push and report; ``warn`` adds the configs' warnings (generate printed its own)."""
     from digsync.cli.output import config_warnings, print_push_summary, print_warnings
 
-    results = _push_results(args, paths, jobs, expect, schedule_from, project)
+    results = _push_results(args, paths, jobs, expect, schedule_from, project, prepared)
     warnings = config_warnings(paths) if warn else []
     if getattr(args, "json", False):
         doc = _results_json(results)

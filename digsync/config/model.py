@@ -124,14 +124,21 @@ class Config(NamedTuple):
 
 def load_config(path: str | Path) -> Config:
     """Read and check a config file; raises ConfigError with every problem."""
+    return read_config(path)[0]
+
+
+def read_config(path: str | Path) -> tuple[Config, bytes]:
+    """:func:`load_config`, with the file's bytes as read (what a push keeps)."""
     file = Path(path)
     try:
-        text = file.read_text(encoding="utf-8")
+        data = file.read_bytes()
+        # as read_text reads it: universal newlines
+        text = data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
     except FileNotFoundError:
         raise InputError(f"{file}: no such config file (create one with: digsync init)") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"{file}: cannot read config: {exc}") from None
-    return parse_config(text, str(file))
+    return parse_config(text, str(file)), data
 
 
 def parse_config(text: str, path: str = "config.yaml") -> Config:

@@ -118,6 +118,7 @@ def make_plan(
     describe: bool = True,
     listed: RemoteProject | None = None,
     archives: Mapping[str, str] | None = None,
+    files: dict[str, bytes] | None = None,
 ) -> Plan:
     """Fetch the target's current revision and compare it with a fresh render.
 
@@ -125,10 +126,12 @@ def make_plan(
     ``listed``: the project as a listing of all projects showed it; when it runs these
     files the plan is made from it, else the target is asked afresh. ``archives``: the
     content hash of the files in each archive (by its archiveMd5) digsync pushed, so
-    that a known archive need not be packed again to be recognised.
+    that a known archive need not be packed again to be recognised. ``files``: the
+    config's render, when the caller has it (generate --push).
     """
     now = now or dt.datetime.now(dt.UTC)
-    files = render_project(config, config_label(config)).files
+    if files is None:
+        files = render_project(config, config_label(config)).files
     content = content_hash(files)
     archives = archives or {}
     remote = (

@@ -339,13 +339,15 @@ def push(
     schedule_from: str | None = None,
     author: str | None = None,
     adopt: bool = False,
+    files: dict[str, bytes] | None = None,
 ) -> PushResult:
     """Plan and push one checked config whose file holds ``text`` (kept in the history,
     for rollback); a failure comes back as a failed result, not raised.
 
     ``pool`` shares open targets between pushes; without one, the target of ``choice``
     (the command line's --target/--endpoint; default: the config's own) is opened and
-    closed. ``adopt`` lets the push replace a project digsync did not make."""
+    closed. ``adopt`` lets the push replace a project digsync did not make. ``files``:
+    the config's render when the caller has it (generate --push renders once)."""
     from digsync.deploy.digdag_api import bounded  # httpx: imported only when a push happens
 
     own = pool is None
@@ -359,6 +361,7 @@ def push(
                 describe=False,
                 listed=pool.listed(target, config.project),
                 archives=pushed_archives(ledger),
+                files=files,
             )
             _check_expected(plan, expect_revision)
             result = push_plan(plan, target, ledger, text, schedule_from, author, adopt)

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from digsync.config.model import Config, load_config
+from digsync.config.model import Config
 from digsync.errors import ConfigError, InputError, Problem
 from digsync.render.writer import FileAction
 
@@ -18,6 +18,9 @@ class GenerateResult:
     def __init__(self) -> None:
         self.actions: list[FileAction] = []
         self.warnings: list[str] = []
+        self.prepared: dict[str, Prepared] = {}
+        """By path as given: each config, its file's bytes and its render (None for
+        schedule-only), so ``generate --push`` neither parses nor renders again."""
 
     @property
     def changed(self) -> bool:
@@ -35,44 +38,46 @@ POOL_FROM = 200
 """Configs from which generate checks and renders them on every core (a pool's start
 costs ~20 ms; --project and --output take one config, so they never meet a pool)."""
 
-Prepared = tuple[Config, dict[str, bytes] | None]
-"""A checked config and its rendered files (None: rendered later, or schedule-only)."""
+Prepared = tuple[Config, bytes, dict[str, bytes] | None]
+"""A checked config, its file's bytes, and its rendered files (None: not yet, or
+schedule-only)."""
 
 
 def _load_all(paths: list[str]) -> list[Prepared]:
     loaded = _on_every_core(paths) if len(paths) >= POOL_FROM else None
     prepared: list[Prepared] = []
     problems: list[Problem] = []
-    for one in loaded if loaded is not None else ((_load_one(p), None) for p in paths):
-        if isinstance(one[0], list):
-            problems.extend(one[0])
+    for one in loaded if loaded is not None else (_load_one(p) for p in paths):
+        if isinstance(one, list):
+            problems.extend(one)
         else:
-            prepared.append((one[0], one[1]))
+            prepared.append(one)
     if problems:
         raise ConfigError(problems)
     return prepared
 
 
-def _load_one(path: str) -> Config | list[Problem]:
-    """The config, or its problems (a ConfigError does not survive pickling whole)."""
+def _load_one(path: str, render: bool = False) -> Prepared | list[Problem]:
+    """The config with its bytes (and render), or its problems (a ConfigError does not
+    survive pickling whole)."""
+    from digsync.config.model import read_config
+
     try:
-        return load_config(path)
+        config, text = read_config(path)
     except ConfigError as exc:
         return exc.problems
-
-
-def _load_and_render(path: str) -> tuple[Config | list[Problem], dict[str, bytes] | None]:
+    if not render or config.source:
+        return config, text, None
     from digsync.render.project import config_label, render_project
 
-    config = _load_one(path)
-    if isinstance(config, list) or config.source:
-        return config, None
-    return config, render_project(config, config_label(config)).files
+    return config, text, render_project(config, config_label(config)).files
 
 
-def _on_every_core(
-    paths: list[str],
-) -> list[tuple[Config | list[Problem], dict[str, bytes] | None]] | None:
+def _load_and_render(path: str) -> Prepared | list[Problem]:
+    return _load_one(path, render=True)
+
+
+def _on_every_core(paths: list[str]) -> list[Prepared | list[Problem]] | None:
     """Check and render many configs in forked workers, in order; None where there is
     one core or no fork (the caller then does it here)."""
     import multiprocessing
@@ -108,13 +113,13 @@ def generate(
     if len(paths) > 1 and (output or project):
         raise InputError("--output and --project take one --config; use --project-dir for several")
     prepared = _load_all(paths)
-    configs = [config for config, _ in prepared]
-    rendered = {id(config): files for config, files in prepared if files is not None}
     if project:
         from digsync.config.model import check_project_name
 
         check_project_name(project)
-        configs = [configs[0]._replace(project=project)]
+        prepared = [(prepared[0][0]._replace(project=project), prepared[0][1], None)]
+    configs = [config for config, _, _ in prepared]
+    rendered = {id(config): files for config, _, files in prepared}
     _refuse_duplicate_projects(configs)
     plans = [(config, *_destination(config, output, project_dir)) for config in configs]
     if not check:  # --check writes nothing, so it may compare any folder
@@ -123,8 +128,9 @@ def generate(
             if not config.source:
                 _refuse_target_folder(config, root, target, resolve)
     result = GenerateResult()
-    for config, root, own in plans:
-        _generate_one(config, root, own, output, check, result, rendered.get(id(config)))
+    for path, (config, root, own), (_, text, _) in zip(paths, plans, prepared, strict=True):
+        files = _generate_one(config, root, own, output, check, result, rendered[id(config)])
+        result.prepared[path] = (config, text, files)
         if progress is not None:
             progress(config.project)
     return result
@@ -168,27 +174,29 @@ def _generate_one(
     check: bool,
     result: GenerateResult,
     files: dict[str, bytes] | None = None,
-) -> None:
-    """Write one config's project (``files``: already rendered, by a worker)."""
+) -> dict[str, bytes] | None:
+    """Write one config's project (``files``: already rendered, by a worker); the
+    render, as a push sends it (None in schedule-only mode)."""
     from digsync.render.project import GENERATED_MARK, config_label, render_project
     from digsync.render.writer import remove_stale, sync_files
 
     result.warnings.extend(str(w) for w in config.warnings)
     if config.source:
         result.actions.append(_schedule_only(config, check))
-        return
-    if files is None:
-        files = render_project(config, config_label(config)).files
+        return None
+    rendered = files if files is not None else render_project(config, config_label(config)).files
+    files = rendered
     if output and not own:  # --output FILE.dig: the workflow takes that name
         dig = Path(output).name
         files = {
             (dig if rel.endswith(".dig") and "/" not in rel else rel): data
-            for rel, data in files.items()
+            for rel, data in rendered.items()
         }
     backup = _backup(config)
     result.actions.extend(sync_files(root, files, check=check, backup=backup))
     if own:  # DIR/<project>/ is digsync's own: a workflow it no longer renders goes
         result.actions.extend(remove_stale(root, files, GENERATED_MARK, check, backup))
+    return rendered
 
 
 def _backup(config: Config) -> Callable[[str, bytes], object]:
