@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 from digsync.config.model import parse_config
-from digsync.deploy.push import PushResult, _invalid, push
+from digsync.deploy.push import PushResult, invalid_result, push
 from digsync.deploy.targets.pool import TargetChoice, TargetPool
 from digsync.errors import ConfigError, InputError
 from digsync.render.generate import Prepared
@@ -49,7 +49,7 @@ def push_path(
     try:
         config = parse_config(_decoded(path, text), path)
     except ConfigError as exc:
-        return _invalid(path, exc)
+        return invalid_result(path, exc)
     if project is not None:
         config = config._replace(project=project)
     return push(

@@ -367,7 +367,7 @@ def push(
             result = push_plan(plan, target, ledger, text, schedule_from, author, adopt)
         pending.clear(ledger.dir)  # a push that reached the server ends a pending one
     except ConfigError as exc:
-        return _invalid(config.path, exc)
+        return invalid_result(config.path, exc)
     except InputError:
         raise  # the command is wrong for every project, not this push
     except NotOurs as exc:
@@ -387,7 +387,7 @@ def push(
     return result
 
 
-def _invalid(path: str, exc: ConfigError) -> PushResult:
+def invalid_result(path: str, exc: ConfigError) -> PushResult:
     errors = [p for p in exc.problems if p.severity == "error"] or exc.problems
     more = f" (and {len(errors) - 1} more: digsync validate --config {path})"
     message = f"invalid config: {errors[0]}" + (more if len(errors) > 1 else "")
