@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 import math
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -169,8 +169,10 @@ class ConfigService:
             return errors, [p for p in exc.problems if p.severity != "error"]
         return [], list(config.warnings)
 
-    def check(self, data: Any, stored: Any) -> Config:
-        """Unmask, then check the config and its target settings; raises ConfigError.
+    def check(self, data: Any, stored: Any, build: Callable[[Any], Config] | None = None) -> Config:
+        """Unmask (in place), then check the config and its target settings; raises
+        ConfigError. ``build`` makes the Config of the unmasked data (a save builds it from
+        the YAML it writes); by default it is checked as data.
 
         What decides where pushes, files and credentials go cannot change through the API
         (``LOCKED`` and the Slack webhooks): a writer of the API could otherwise send the TD
@@ -184,7 +186,10 @@ class ConfigService:
         mask_problems = [p for p in mask_problems if _channels_of(p.key_path) not in refused]
         mask_problems += locked
         try:
-            config = config_from_data(data, self.label)
+            if build is None or mask_problems:  # with mask problems the save fails anyway
+                config = config_from_data(data, self.label)
+            else:
+                config = build(data)
         except ConfigError as exc:
             kept = [p for p in exc.problems if p.key_path not in masked]
             raise ConfigError([*kept, *mask_problems]) from None
@@ -237,7 +242,7 @@ class ConfigService:
             if if_match is not None and not configfile.etag_matches(if_match, snap.etag):
                 raise StaleETag(snap.etag)
             stored = self._stored_data(snap)
-            text, config, data = self._admitted(data, stored, snap.text)
+            text, config = self._admitted(data, stored, snap.text)  # unmasks data
             new = text.encode("utf-8")
             back = None if confirm_undo_rollback else self._rollback_kept(config)
             if back is not None and back.get("undone") and new != snap.data:
@@ -259,37 +264,28 @@ class ConfigService:
             self._record("save", author, config, stored, data, secrets, result)
         return _outcome(configfile.etag_of(new), result, config.warnings)
 
-    def _admitted(self, data: Any, stored: Any, old_text: str | None) -> tuple[str, Config, Any]:
-        """The text a save writes, the config it reads as, and the data unmasked.
+    def _admitted(self, data: Any, stored: Any, old_text: str | None) -> tuple[str, Config]:
+        """:meth:`check` a save's data, building its Config from the YAML text the save
+        writes, read back once; the text and that Config. An invalid config reports its
+        problems as the data gives them (no lines of a file the client never saw)."""
+        texts: list[str] = []
 
-        The quick way: unmask, keep the locked keys, write the YAML and check what it
-        reads back (one parse, one check). Anything that goes wrong on the way is
-        reported as :meth:`check` reports it, so an invalid save answers as before."""
-        unmasked, mask_problems = unmask(copy.deepcopy(data), stored)
-        if not mask_problems:
-            _keep_locked(unmasked, stored)
-            if not _locked_changes(unmasked, stored):
-                try:
-                    text, loaded = written(unmasked, old_text, self.label)
-                    config = config_from_loaded(loaded, self.label)
-                except (Unrepresentable, ConfigError):
-                    pass
-                else:
-                    if not _source_problems(config) and self._target_ok(config):
-                        return text, config, unmasked
-        self.check(data, stored)  # raises ConfigError with every problem; unmasks data
-        try:
-            text, loaded = written(data, old_text, self.label)
-        except Unrepresentable as exc:
-            raise ConfigError([Problem(None, "", str(exc))]) from None
-        return text, config_from_loaded(loaded, self.label), data
+        def build(unmasked: Any) -> Config:
+            try:
+                text, loaded = written(unmasked, old_text, self.label)
+            except Unrepresentable as exc:
+                config_from_data(unmasked, self.label)  # an invalid config says so first
+                raise ConfigError([Problem(None, "", str(exc))]) from None
+            try:
+                config = config_from_loaded(loaded, self.label)
+            except ConfigError:
+                config_from_data(unmasked, self.label)
+                raise
+            texts.append(text)
+            return config
 
-    def _target_ok(self, config: Config) -> bool:
-        try:
-            settings(self.choice.target, self.choice.endpoint, config.target, self.path.parent)
-        except InputError:
-            return False
-        return True
+        config = self.check(data, stored, build)
+        return texts[0], config
 
     def _stored_data(self, snap: configfile.Snapshot) -> Any:
         """config.yaml as data; the last save's data when the file is still what it wrote
