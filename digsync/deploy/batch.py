@@ -38,7 +38,7 @@ def push_path(
             schedule_from=schedule_from,
             author=author,
             adopt=adopt,
-            files=files if project is None else None,
+            files=files if project in (None, config.project) else None,  # its render
         )
     try:
         text = Path(path).read_bytes()

@@ -119,7 +119,6 @@ def generate(
         check_project_name(project)
         prepared = [(prepared[0][0]._replace(project=project), prepared[0][1], None)]
     configs = [config for config, _, _ in prepared]
-    rendered = {id(config): files for config, _, files in prepared}
     _refuse_duplicate_projects(configs)
     plans = [(config, *_destination(config, output, project_dir)) for config in configs]
     if not check:  # --check writes nothing, so it may compare any folder
@@ -128,8 +127,8 @@ def generate(
             if not config.source:
                 _refuse_target_folder(config, root, target, resolve)
     result = GenerateResult()
-    for path, (config, root, own), (_, text, _) in zip(paths, plans, prepared, strict=True):
-        files = _generate_one(config, root, own, output, check, result, rendered[id(config)])
+    for path, (config, root, own), (_, text, files) in zip(paths, plans, prepared, strict=True):
+        files = _generate_one(config, root, own, output, check, result, files)
         result.prepared[path] = (config, text, files)
         if progress is not None:
             progress(config.project)
