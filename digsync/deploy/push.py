@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
@@ -238,7 +239,8 @@ class PushedArchives(Mapping[str, str]):
     def __init__(self, ledger: Ledger) -> None:
         self._ledger = ledger
 
-    def _lines(self) -> list[str]:
+    @functools.cached_property
+    def _lines(self) -> list[str]:  # read once: a plan may ask twice
         try:
             return self._ledger.path.read_text(encoding="utf-8").splitlines()
         except FileNotFoundError:
@@ -256,7 +258,7 @@ class PushedArchives(Mapping[str, str]):
         return (md5, content) if isinstance(md5, str) and isinstance(content, str) else None
 
     def __getitem__(self, md5: str) -> str:
-        for line in reversed(self._lines()):
+        for line in reversed(self._lines):
             if md5 and md5 in line:
                 pair = self._pair(line)
                 if pair is not None and pair[0] == md5:
@@ -264,7 +266,7 @@ class PushedArchives(Mapping[str, str]):
         raise KeyError(md5)
 
     def _all(self) -> dict[str, str]:
-        pairs = (self._pair(line) for line in self._lines() if "archive_md5" in line)
+        pairs = (self._pair(line) for line in self._lines if "archive_md5" in line)
         return dict(pair for pair in pairs if pair is not None)
 
     def __iter__(self) -> Iterator[str]:
